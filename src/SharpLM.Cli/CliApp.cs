@@ -1,0 +1,39 @@
+using System.CommandLine;
+using System.Text.Json;
+using SharpLM.Cli.Commands;
+
+namespace SharpLM.Cli;
+
+/// <summary>Builds the command tree and turns user mistakes into one-line errors with an exit code.</summary>
+public static class CliApp
+{
+    public static RootCommand CreateRootCommand() => new("SharpLM: train Transformer language models from scratch on TorchSharp.")
+    {
+        new ExperimentCommand(),
+    };
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = CreateRootCommand();
+        var parse = root.Parse(args);
+        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error };
+        try
+        {
+            return parse.Invoke(configuration);
+        }
+        catch (Exception exception) when (IsUserError(exception))
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return ExitCodes.InputError;
+        }
+    }
+
+    /// <summary>Exceptions that describe bad input rather than a bug in SharpLM.</summary>
+    static bool IsUserError(Exception exception) => exception is ArgumentException
+        or IOException
+        or InvalidDataException
+        or UnauthorizedAccessException
+        or FormatException
+        or JsonException
+        or NotSupportedException;
+}
