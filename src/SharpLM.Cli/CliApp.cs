@@ -16,6 +16,15 @@ public static class CliApp
     {
         var root = CreateRootCommand();
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors)
+            {
+                error.WriteLine($"error: {parseError.Message}");
+            }
+            error.WriteLine("Run with --help for usage.");
+            return ExitCodes.UsageError;
+        }
         var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error };
         try
         {
@@ -23,10 +32,15 @@ public static class CliApp
         }
         catch (Exception exception) when (IsUserError(exception))
         {
-            error.WriteLine($"error: {exception.Message}");
+            error.WriteLine($"error: {Describe(exception)}");
             return ExitCodes.InputError;
         }
     }
+
+    /// <summary>The message alone: ArgumentException appends " (Parameter 'x')", which the message already names.</summary>
+    static string Describe(Exception exception) => exception is ArgumentException { ParamName: { } name } argument
+        ? argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
+        : exception.Message;
 
     /// <summary>Exceptions that describe bad input rather than a bug in SharpLM.</summary>
     static bool IsUserError(Exception exception) => exception is ArgumentException

@@ -7,5 +7,6 @@ internal sealed class ExperimentCommand : Command
 {
     public ExperimentCommand() : base("experiment", "Run one of the handout's small experiments.")
     {
+        Subcommands.Add(new LearningRateTuningCommand());
     }
 }
