@@ -1,0 +1,48 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SharpLM.Model;
+
+/// <summary>
+/// y = W x without bias (eq. 3), applied to the last dimension of an input with any number of leading dimensions.
+/// The weight is stored (outFeatures, inFeatures), as <c>nn.Linear</c> stores it, so state dicts interchange.
+/// </summary>
+public sealed class Linear : nn.Module<Tensor, Tensor>
+{
+    // Not readonly: Module.to() swaps parameters through reflection.
+    Parameter weight;
+
+    public Linear(long inFeatures, long outFeatures, Device? device = null, ScalarType? dtype = null, Generator? generator = null)
+        : base(nameof(Linear))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+
+        double std = Initialization.LinearStd(inFeatures, outFeatures);
+        using var initial = empty([outFeatures, inFeatures], dtype, device); // (out, in)
+        Initialization.TruncatedNormal_(initial, 0, std, -3 * std, 3 * std, generator);
+        weight = new Parameter(initial);
+        RegisterComponents();
+    }
+
+    public long InFeatures { get; }
+
+    public long OutFeatures { get; }
+
+    /// <summary>The (outFeatures, inFeatures) weight; a live reference, not a copy.</summary>
+    public Parameter Weight => weight;
+
+    public override Tensor forward(Tensor input)
+    {
+        if (input.shape.Length == 0 || input.shape[^1] != InFeatures)
+        {
+            throw new ArgumentException(
+                $"Linear expects a last dimension of {InFeatures}, got shape [{string.Join(", ", input.shape)}].", nameof(input));
+        }
+        using var transposed = weight.t(); // (in, out)
+        return input.matmul(transposed); // (..., out)
+    }
+}

@@ -1,0 +1,88 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace SharpLM.Model;
+
+/// <summary>
+/// Decoder-only Transformer language model (handout §3.1, Figure 1): token embeddings → pre-norm blocks → final
+/// RMSNorm → LM head. State-dict keys are those of the CS336 reference model, so its weights load here unchanged.
+/// </summary>
+public sealed class TransformerLM : nn.Module<Tensor, Tensor>
+{
+    [ComponentName(Name = "token_embeddings")]
+    readonly Embedding tokenEmbeddings;
+
+    readonly ModuleList<TransformerBlock> layers;
+
+    [ComponentName(Name = "ln_final")]
+    readonly RmsNorm finalNorm;
+
+    [ComponentName(Name = "lm_head")]
+    readonly Linear languageModelHead;
+
+    /// <param name="config">The architecture; validated here.</param>
+    /// <param name="device">Where parameters and RoPE tables are created; null for torch's default device.</param>
+    /// <param name="dtype">Parameter dtype; null for torch's default dtype.</param>
+    /// <param name="generator">Random source for initialisation; null for torch's global generator (torch.manual_seed).</param>
+    public TransformerLM(TransformerConfig config, Device? device = null, ScalarType? dtype = null, Generator? generator = null)
+        : base(nameof(TransformerLM))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+
+        tokenEmbeddings = new Embedding(config.VocabSize, config.DModel, device, dtype, generator);
+        // One RoPE for all layers: its tables depend only on (theta, d_k, context length).
+        var rope = new Rope(config.RopeTheta, config.HeadSize, config.ContextLength, device, dtype);
+        layers = new ModuleList<TransformerBlock>();
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            layers.Add(new TransformerBlock(
+                config.DModel, config.NumHeads, config.DFf, rope, config.AttentionKernel, device, dtype, generator));
+        }
+        finalNorm = new RmsNorm(config.DModel, device: device, dtype: dtype);
+        languageModelHead = new Linear(config.DModel, config.VocabSize, device, dtype, generator);
+        RegisterComponents();
+    }
+
+    public TransformerConfig Config { get; }
+
+    public Embedding TokenEmbeddings => tokenEmbeddings;
+
+    public IReadOnlyList<TransformerBlock> Layers => [.. layers];
+
+    public RmsNorm FinalNorm => finalNorm;
+
+    public Linear LanguageModelHead => languageModelHead;
+
+    /// <summary>The number of trainable scalars, counted from the registered parameters.</summary>
+    public long ParameterCount => parameters().Sum(parameter => parameter.numel());
+
+    /// <summary>
+    /// Maps (..., seq) token ids, seq ≤ context length, to (..., seq, vocab) unnormalised next-token logits.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sequence is longer than the context or an id is outside the vocabulary.</exception>
+    public override Tensor forward(Tensor tokenIds)
+    {
+        if (tokenIds.dim() < 1)
+        {
+            throw new ArgumentException("Token ids need a sequence dimension, got a scalar.", nameof(tokenIds));
+        }
+        long sequenceLength = tokenIds.shape[^1];
+        if (sequenceLength > Config.ContextLength)
+        {
+            throw new ArgumentException(
+                $"Sequence length {sequenceLength} exceeds the context length {Config.ContextLength}.", nameof(tokenIds));
+        }
+        using var scope = NewDisposeScope();
+        var hidden = tokenEmbeddings.forward(tokenIds); // (..., seq, d)
+        foreach (var layer in layers)
+        {
+            hidden = layer.forward(hidden); // (..., seq, d)
+        }
+        var logits = languageModelHead.forward(finalNorm.forward(hidden)); // (..., seq, vocab)
+        return logits.MoveToOuterDisposeScope();
+    }
+}
