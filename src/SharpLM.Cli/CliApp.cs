@@ -10,6 +10,8 @@ public static class CliApp
     public static RootCommand CreateRootCommand() => new("SharpLM: train Transformer language models from scratch on TorchSharp.")
     {
         new ExperimentCommand(),
+        new TokenizerCommand(),
+        new TokenizeCommand(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -23,7 +25,8 @@ public static class CliApp
         }
         catch (Exception exception) when (IsUserError(exception))
         {
-            error.WriteLine($"error: {exception.Message}");
+            // One line even for messages that span several (ArgumentOutOfRangeException adds "Actual value was ...").
+            error.WriteLine($"error: {exception.Message.ReplaceLineEndings(" ")}");
             return ExitCodes.InputError;
         }
     }
