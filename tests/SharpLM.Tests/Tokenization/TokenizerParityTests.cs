@@ -72,4 +72,15 @@ public class TokenizerParityTests
             Assert.Equal(scanned[..scannedCount], heaped[..heapedCount]);
         }
     }
+
+    [SharedDataFact]
+    public void Encode_FromManyThreadsAtOnce_GivesTheSameIdsAsOneThread()
+    {
+        string[] lines = File.ReadAllLines(SharedData.Path("tinyshakespeare", "input.txt"))[..4000];
+        var tokenizer = Gpt2Reference.Tokenizer;
+        int[][] sequential = [.. lines.Select(tokenizer.Encode)];
+        int[][] parallel = new int[lines.Length][];
+        Parallel.For(0, lines.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = tokenizer.Encode(lines[i]));
+        Assert.True(sequential.Zip(parallel).All(pair => pair.First.SequenceEqual(pair.Second)));
+    }
 }
