@@ -12,6 +12,7 @@ public static class CliApp
         new ExperimentCommand(),
         new TokenizerCommand(),
         new TokenizeCommand(),
+        new DetokenizeCommand(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

@@ -130,20 +130,38 @@ public static class TokenFile
         return info;
     }
 
-    /// <summary>Reads every id of a checked token file into memory (tests and small files; training maps the file instead).</summary>
-    public static int[] ReadAll(string path, string? expectedTokenizerHash = null)
+    /// <summary>Checks the token file (see <see cref="ReadInfo"/>) and then streams its ids in batches.</summary>
+    public static IEnumerable<int[]> Read(string path, string? expectedTokenizerHash = null, int batchSize = 1 << 16)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         TokenFileInfo info = ReadInfo(path, expectedTokenizerHash);
-        byte[] bytes = File.ReadAllBytes(path);
+        return ReadChecked(path, info, batchSize);
+    }
+
+    /// <summary>Every id of a checked token file in memory (tests and small files; training maps the file instead).</summary>
+    public static int[] ReadAll(string path, string? expectedTokenizerHash = null) =>
+        [.. Read(path, expectedTokenizerHash).SelectMany(batch => batch)];
+
+    static IEnumerable<int[]> ReadChecked(string path, TokenFileInfo info, int batchSize)
+    {
         int width = BytesPerToken(info.DType);
-        var ids = new int[checked((int)info.TokenCount)];
-        for (int i = 0; i < ids.Length; i++)
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        byte[] bytes = new byte[batchSize * width];
+        long remaining = info.TokenCount;
+        while (remaining > 0)
         {
-            ids[i] = width == 2
-                ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2))
-                : BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(i * 4));
+            int count = (int)Math.Min(batchSize, remaining);
+            stream.ReadExactly(bytes, 0, count * width);
+            var ids = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                ids[i] = width == 2
+                    ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2))
+                    : BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(i * 4));
+            }
+            remaining -= count;
+            yield return ids;
         }
-        return ids;
     }
 
     static void Expect(string sidecar, string what, string expected, string? found)

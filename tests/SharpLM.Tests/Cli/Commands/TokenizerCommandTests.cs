@@ -48,6 +48,39 @@ public sealed class TokenizerCommandTests : IDisposable
         int[] ids = TokenFile.ReadAll(tokens, tokenizer.Hash);
         Assert.Equal(File.ReadAllText(corpus), tokenizer.Decode(ids));
         Assert.Contains(tokenizer.SpecialTokenId("<|endoftext|>")!.Value, ids);
+
+        var detokenize = CliRun.Of("detokenize", "--tokenizer", tokenizerDirectory, "--input", tokens, "--out", PathOf("back.txt"));
+        Assert.True(detokenize.ExitCode == 0, detokenize.Error);
+        Assert.Equal(File.ReadAllBytes(corpus), File.ReadAllBytes(PathOf("back.txt")));
+    }
+
+    /// <summary>Trains a tokenizer into tok/ and tokenizes the corpus into corpus.tokens.</summary>
+    (string Tokenizer, string Tokens) TrainAndTokenize()
+    {
+        string corpus = WriteCorpus();
+        Assert.Equal(0, CliRun.Of("tokenizer", "train", "--input", corpus, "--vocab-size", "270", "--out", PathOf("tok")).ExitCode);
+        Assert.Equal(0, CliRun.Of("tokenize", "--tokenizer", PathOf("tok"), "--input", corpus, "--out", PathOf("corpus.tokens")).ExitCode);
+        return (PathOf("tok"), PathOf("corpus.tokens"));
+    }
+
+    [Fact]
+    public void Detokenize_WithSidecarOfAnotherVersion_ExitsSayingExpectedAndFound()
+    {
+        var (tokenizer, tokens) = TrainAndTokenize();
+        string sidecar = tokens + ".json";
+        File.WriteAllText(sidecar, File.ReadAllText(sidecar).Replace("\"version\": 1", "\"version\": 7"));
+        CliRun.Of("detokenize", "--tokenizer", tokenizer, "--input", tokens, "--out", PathOf("back.txt"))
+            .AssertOneLineError("expected version \"1\", found \"7\"");
+        Assert.False(File.Exists(PathOf("back.txt")));
+    }
+
+    [Fact]
+    public void Detokenize_WithAnotherTokenizer_ExitsSayingTheHashDiffers()
+    {
+        var (_, tokens) = TrainAndTokenize();
+        Assert.Equal(0, CliRun.Of("tokenizer", "train", "--input", WriteCorpus(), "--vocab-size", "265", "--out", PathOf("other")).ExitCode);
+        CliRun.Of("detokenize", "--tokenizer", PathOf("other"), "--input", tokens, "--out", PathOf("back.txt"))
+            .AssertOneLineError("expected tokenizerHash");
     }
 
     [Fact]
@@ -85,6 +118,7 @@ public sealed class TokenizerCommandTests : IDisposable
     [Theory]
     [InlineData("tokenizer", "--vocab-size")]
     [InlineData("tokenize", "--tokenizer")]
+    [InlineData("detokenize", "--input")]
     public void Help_OnEveryVerb_DescribesItsOptions(string verb, string option)
     {
         string[] args = verb == "tokenizer" ? ["tokenizer", "train", "--help"] : [verb, "--help"];
