@@ -20,6 +20,9 @@ public sealed class Tokenizer
     /// <summary>The cache starts over when it holds this many pre-tokens, which bounds its memory.</summary>
     const int MaxCacheEntries = 1 << 18;
 
+    /// <summary>Far above any real vocabulary (GPT-4's has 100k tokens).</summary>
+    const int MaxId = 1 << 24;
+
     readonly byte[]?[] _bytesOfId;
     readonly int[] _idOfByte = new int[256];
     readonly MergeTable _mergeTable;
@@ -40,7 +43,11 @@ public sealed class Tokenizer
         int maxId = -1;
         foreach (var (id, bytes) in vocabulary)
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(id, nameof(vocabulary));
+            // Ids index an array; a corrupt file with a huge id must not allocate gigabytes.
+            if (id is < 0 or >= MaxId)
+            {
+                throw new ArgumentException($"token id {id} is outside [0, {MaxId})", nameof(vocabulary));
+            }
             if (bytes is null || bytes.Length == 0)
             {
                 throw new ArgumentException($"token {id} has no bytes", nameof(vocabulary));
@@ -53,7 +60,6 @@ public sealed class Tokenizer
         }
 
         List<string> specials = [.. (specialTokens ?? []).Distinct(StringComparer.Ordinal)];
-        var specialIds = new List<int>();
         int nextId = maxId + 1;
         foreach (string special in specials)
         {
@@ -64,7 +70,6 @@ public sealed class Tokenizer
                 id = nextId++;
                 idOfBytes.Add(bytes, id);
             }
-            specialIds.Add(id);
             _idOfSpecial.Add(special, id);
         }
         SpecialTokens = specials;
@@ -85,6 +90,10 @@ public sealed class Tokenizer
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
+            if (left is null || right is null)
+            {
+                throw new ArgumentException($"merge {rank} has a missing side", nameof(merges));
+            }
             ranked.Add((IdOf(left, rank), IdOf(right, rank), IdOf([.. left, .. right], rank)));
         }
         _mergeTable = new MergeTable(ranked);
@@ -92,7 +101,7 @@ public sealed class Tokenizer
         _specialMatcher = new SpecialTokenMatcher(specials);
         _hash = new Lazy<string>(ComputeHash);
 
-        int IdOf(byte[] bytes, int rank) => bytes is not null && idOfBytes.TryGetValue(bytes, out int id)
+        int IdOf(byte[] bytes, int rank) => idOfBytes.TryGetValue(bytes, out int id)
             ? id
             : throw new ArgumentException($"merge {rank} ({merges[rank]}) refers to a token that is not in the vocabulary", nameof(merges));
     }
