@@ -10,6 +10,9 @@ public static class CliApp
     public static RootCommand CreateRootCommand() => new("SharpLM: train Transformer language models from scratch on TorchSharp.")
     {
         new ExperimentCommand(),
+        new TokenizerCommand(),
+        new TokenizeCommand(),
+        new DetokenizeCommand(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -32,7 +35,8 @@ public static class CliApp
         }
         catch (Exception exception) when (IsUserError(exception))
         {
-            error.WriteLine($"error: {Describe(exception)}");
+            // One line, even for messages that span several (ArgumentOutOfRangeException adds "Actual value was ...").
+            error.WriteLine($"error: {Describe(exception).ReplaceLineEndings(" ")}");
             return ExitCodes.InputError;
         }
     }

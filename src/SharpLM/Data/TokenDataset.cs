@@ -13,13 +13,13 @@ public sealed unsafe class TokenDataset : IDisposable
     readonly MemoryMappedViewAccessor view;
     readonly byte* pointer;
 
-    TokenDataset(string path, TokenDType dtype, long tokenCount, int vocabularySize)
+    TokenDataset(string path, string dtype, long tokenCount, int vocabularySize)
     {
         Path = path;
         DType = dtype;
         Count = tokenCount;
         VocabularySize = vocabularySize;
-        long expectedBytes = tokenCount * ElementSize(dtype);
+        long expectedBytes = tokenCount * TokenFile.BytesPerToken(dtype);
         long actualBytes = new FileInfo(path).Length;
         if (actualBytes != expectedBytes)
         {
@@ -38,15 +38,32 @@ public sealed unsafe class TokenDataset : IDisposable
     }
 
     public string Path { get; }
-    public TokenDType DType { get; }
+
+    /// <summary><see cref="TokenFile.DTypeUInt16"/> or <see cref="TokenFile.DTypeInt32"/>.</summary>
+    public string DType { get; }
 
     /// <summary>Number of tokens n.</summary>
     public long Count { get; }
 
     public int VocabularySize { get; }
 
-    /// <summary>Maps a raw token file of known layout and checks every id against the vocabulary.</summary>
-    public static TokenDataset OpenRaw(string path, TokenDType dtype, long tokenCount, int vocabularySize)
+    /// <summary>
+    /// Maps a token file written by <see cref="TokenFile.Write(string, IEnumerable{int[]}, int, string)"/>, after checking
+    /// its sidecar (format, dtype, length, and the tokenizer when <paramref name="expectedTokenizerHash"/> is given)
+    /// and every id against the vocabulary.
+    /// </summary>
+    public static TokenDataset Open(string path, string? expectedTokenizerHash = null)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"token file not found: {path}", path);
+        }
+        var info = TokenFile.ReadInfo(path, expectedTokenizerHash);
+        return OpenRaw(path, info.DType, info.TokenCount, info.VocabSize);
+    }
+
+    /// <summary>Maps a headerless token file of known layout (no sidecar) and checks every id against the vocabulary.</summary>
+    public static TokenDataset OpenRaw(string path, string dtype, long tokenCount, int vocabularySize)
     {
         if (!File.Exists(path))
         {
@@ -74,7 +91,7 @@ public sealed unsafe class TokenDataset : IDisposable
         }
         switch (DType)
         {
-            case TokenDType.UInt16:
+            case TokenFile.DTypeUInt16:
                 var shorts = new ReadOnlySpan<ushort>(pointer + start * 2, destination.Length);
                 for (int i = 0; i < shorts.Length; i++)
                 {
@@ -110,8 +127,6 @@ public sealed unsafe class TokenDataset : IDisposable
             }
         }
     }
-
-    static int ElementSize(TokenDType dtype) => dtype == TokenDType.UInt16 ? sizeof(ushort) : sizeof(int);
 
     public void Dispose()
     {

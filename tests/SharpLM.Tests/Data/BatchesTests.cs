@@ -15,7 +15,7 @@ public sealed class BatchesTests : IDisposable
         var array = ids.ToArray();
         string path = Path.Combine(directory, $"{Guid.NewGuid():N}.tokens");
         File.WriteAllBytes(path, System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan()).ToArray());
-        return TokenDataset.OpenRaw(path, TokenDType.UInt16, array.Length, vocabularySize);
+        return TokenDataset.OpenRaw(path, TokenFile.DTypeUInt16, array.Length, vocabularySize);
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class BatchesTests : IDisposable
         }
 
         long before = ProcessMemory.AnonymousResidentBytes();
-        using var dataset = TokenDataset.OpenRaw(path, TokenDType.UInt16, tokenCount, 10_000);
+        using var dataset = TokenDataset.OpenRaw(path, TokenFile.DTypeUInt16, tokenCount, 10_000);
         using var generator = new Generator(1);
         for (int i = 0; i < 300; i++)
         {

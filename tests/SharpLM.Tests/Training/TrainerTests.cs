@@ -39,7 +39,7 @@ public sealed class TrainerTests : IDisposable
         }
         string path = Path.Combine(directory, name + ".tokens");
         File.WriteAllBytes(path, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan()).ToArray());
-        return TokenDataset.OpenRaw(path, TokenDType.UInt16, count, VocabularySize);
+        return TokenDataset.OpenRaw(path, TokenFile.DTypeUInt16, count, VocabularySize);
     }
 
     static TrainingConfig Config(string runDirectory, long steps) => new()
