@@ -9,6 +9,9 @@ public static class CliApp
 {
     public static RootCommand CreateRootCommand() => new("SharpLM: train Transformer language models from scratch on TorchSharp.")
     {
+        new QuickstartCommand(),
+        new TrainCommand(),
+        new GenerateCommand(),
         new ExperimentCommand(),
         new TokenizerCommand(),
         new TokenizeCommand(),

@@ -46,6 +46,7 @@ public static class TokenFile
         string dtype = DTypeFor(vocabSize);
         int width = BytesPerToken(dtype);
         long tokenCount = 0;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.Delete(SidecarPath(path));
         AtomicFile.Write(path, stream =>
         {

@@ -83,6 +83,23 @@ public static class Checkpoint
         return metadata.Iteration;
     }
 
+    /// <summary>Restores only the model's weights (for generation); returns the metadata.</summary>
+    public static CheckpointMetadata LoadModel(string path, nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var stream = OpenRead(path);
+        using var reader = OpenPayload(stream, out var metadata);
+        try
+        {
+            model.load(reader, strict: true);
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or EndOfStreamException)
+        {
+            throw new InvalidDataException($"the checkpoint does not fit this model: {exception.Message}", exception);
+        }
+        return metadata;
+    }
+
     /// <summary>Reads only the metadata (e.g. to build the model from its saved configuration before loading).</summary>
     public static CheckpointMetadata ReadMetadata(string path)
     {

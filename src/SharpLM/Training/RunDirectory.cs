@@ -17,6 +17,8 @@ public sealed class RunDirectory
     public string ConfigPath => System.IO.Path.Combine(Path, "config.json");
     public string MetricsPath => System.IO.Path.Combine(Path, "metrics.jsonl");
     public string CheckpointDirectory => System.IO.Path.Combine(Path, "checkpoints");
+    public string TokenizerDirectory => System.IO.Path.Combine(Path, "tokenizer");
+    public string DataDirectory => System.IO.Path.Combine(Path, "data");
     public string LossByStepPlotPath => System.IO.Path.Combine(Path, "loss-by-step.png");
     public string LossByTimePlotPath => System.IO.Path.Combine(Path, "loss-by-time.png");
 
