@@ -10,6 +10,7 @@ public static class CliApp
     public static RootCommand CreateRootCommand() => new("SharpLM: train Transformer language models from scratch on TorchSharp.")
     {
         new ExperimentCommand(),
+        new ModelCommand(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

@@ -35,10 +35,14 @@ public class TransformerLMTests
     }
 
     [Fact]
-    public void ParameterCount_OfTinyStories_Is22696448()
+    public void ParameterCount_OfTinyStories_Is22696448WithAbout17MillionNonEmbedding()
     {
+        using var model = new TransformerLM(TransformerConfig.TinyStories);
+
         // 2·10000·512 + 4·(4·512² + 3·512·1344 + 2·512) + 512
-        Assert.Equal(22_696_448, ClosedFormParameterCount(TransformerConfig.TinyStories));
+        Assert.Equal(22_696_448, model.ParameterCount);
+        // The handout's "about 17M non-embedding parameters": all but the 10000·512 token embeddings.
+        Assert.Equal(22_696_448 - 10_000 * 512, model.NonEmbeddingParameterCount);
     }
 
     [Fact]
