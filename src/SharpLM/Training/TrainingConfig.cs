@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SharpLM.Training;
+
+/// <summary>
+/// Every setting of a training run, with its default in one place. A JSON file is applied first, then
+/// command-line flags; an unknown key is an error. The resolved config is saved in the run directory and in
+/// every checkpoint. JSON keys are snake_case, as in the handout.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record TrainingConfig
+{
+    static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    // Data.
+    /// <summary>Training data: a token file (with its .json sidecar) or raw text to tokenise.</summary>
+    public string? Train { get; init; }
+
+    /// <summary>Validation data, as <see cref="Train"/>; without it the run reports training loss only.</summary>
+    public string? Val { get; init; }
+
+    /// <summary>Tokenizer directory (vocab.json + merges.txt); trained from the training text when it does not exist.</summary>
+    public string? Tokenizer { get; init; }
+
+    /// <summary>Vocabulary size when a tokenizer has to be trained.</summary>
+    public int VocabSize { get; init; } = 10_000;
+
+    /// <summary>Special tokens of a newly trained tokenizer.</summary>
+    public IReadOnlyList<string> SpecialTokens { get; init; } = ["<|endoftext|>"];
+
+    // Model shape (the handout's TinyStories model, §7.2).
+    public int ContextLength { get; init; } = 256;
+    public int DModel { get; init; } = 512;
+    public int NumLayers { get; init; } = 4;
+    public int NumHeads { get; init; } = 16;
+    public int DFf { get; init; } = 1344;
+    public double RopeTheta { get; init; } = 10_000;
+
+    // Optimisation: AdamW (§4.3) under a cosine schedule with warm-up (§4.4), gradient clipping (§4.5).
+    public double MaxLearningRate { get; init; } = 1e-3;
+    public double MinLearningRate { get; init; } = 1e-4;
+
+    /// <summary>Warm-up iterations Tw.</summary>
+    public long WarmupIters { get; init; } = 100;
+
+    /// <summary>Iteration Tc at which the cosine reaches the minimum; null means the last step.</summary>
+    public long? CosineCycleIters { get; init; }
+
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double Eps { get; init; } = 1e-8;
+    public double WeightDecay { get; init; } = 0.1;
+
+    /// <summary>Maximum global ℓ2 norm of the gradients; null disables clipping.</summary>
+    public double? GradientClip { get; init; } = 1.0;
+
+    // Length of the run.
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Optimizer steps; ignored when <see cref="TokenBudget"/> is set.</summary>
+    public long Steps { get; init; } = 5_000;
+
+    /// <summary>Tokens to train on; sets the steps to ⌈budget / (batch · context)⌉.</summary>
+    public long? TokenBudget { get; init; }
+
+    // Reporting and checkpoints.
+    /// <summary>Steps between console and metrics lines (the loss is read from the device only then).</summary>
+    public int LogInterval { get; init; } = 10;
+
+    /// <summary>Steps between validation passes (and loss-curve plots).</summary>
+    public int EvalInterval { get; init; } = 250;
+
+    /// <summary>Cap on validation batches per pass; null evaluates the whole validation set.</summary>
+    public int? EvalBatches { get; init; } = 50;
+
+    /// <summary>Steps between checkpoints; one is always written at the end.</summary>
+    public int CheckpointInterval { get; init; } = 1_000;
+
+    /// <summary>Where the run's config, metrics, checkpoints and plots go; default runs/&lt;timestamp&gt;.</summary>
+    public string? RunDirectory { get; init; }
+
+    // Environment.
+    public long Seed { get; init; } = 42;
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>CPU threads for libtorch; 0 keeps libtorch's default (all cores).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>The number of optimizer steps the run takes.</summary>
+    public long TotalSteps => TokenBudget is { } budget ? (budget + TokensPerStep - 1) / TokensPerStep : Steps;
+
+    public long TokensPerStep => (long)BatchSize * ContextLength;
+
+    /// <summary>Checks every value; the exception names the setting and the value.</summary>
+    public void Validate()
+    {
+        static void Require(bool condition, string message)
+        {
+            if (!condition)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+        Require(VocabSize >= 256 + SpecialTokens.Count, $"vocab_size must be at least 256 + {SpecialTokens.Count} special tokens, got {VocabSize}.");
+        Require(ContextLength >= 1, $"context_length must be ≥ 1, got {ContextLength}.");
+        Require(BatchSize >= 1, $"batch_size must be ≥ 1, got {BatchSize}.");
+        Require(TokenBudget is null ? Steps >= 1 : TokenBudget >= 1, TokenBudget is null ? $"steps must be ≥ 1, got {Steps}." : $"token_budget must be ≥ 1, got {TokenBudget}.");
+        Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
+        Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");
+        Require(WarmupIters >= 0, $"warmup_iters must be ≥ 0, got {WarmupIters}.");
+        Require(WarmupIters <= CycleIters, $"warmup_iters ({WarmupIters}) must not exceed cosine_cycle_iters ({CycleIters}).");
+        Require(GradientClip is null or > 0, $"gradient_clip must be > 0, got {GradientClip}.");
+        Require(LogInterval >= 1, $"log_interval must be ≥ 1, got {LogInterval}.");
+        Require(EvalInterval >= 1, $"eval_interval must be ≥ 1, got {EvalInterval}.");
+        Require(EvalBatches is null or >= 1, $"eval_batches must be ≥ 1, got {EvalBatches}.");
+        Require(CheckpointInterval >= 1, $"checkpoint_interval must be ≥ 1, got {CheckpointInterval}.");
+        Require(Threads >= 0, $"threads must be ≥ 0, got {Threads}.");
+    }
+
+    /// <summary>Tc as used by the schedule.</summary>
+    public long CycleIters => CosineCycleIters ?? TotalSteps;
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <exception cref="JsonException">Malformed JSON or an unknown key (named in the message).</exception>
+    public static TrainingConfig FromJson(string json) =>
+        JsonSerializer.Deserialize<TrainingConfig>(json, JsonOptions) ?? throw new JsonException("a training config must be a JSON object, got null.");
+
+    public static TrainingConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"config file not found: {path}", path);
+        }
+        try
+        {
+            return FromJson(File.ReadAllText(path));
+        }
+        catch (JsonException exception)
+        {
+            throw new JsonException($"{path}: {exception.Message}", exception);
+        }
+    }
+}
