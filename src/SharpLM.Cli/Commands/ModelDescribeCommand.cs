@@ -23,7 +23,8 @@ internal sealed class ModelDescribeCommand : Command
         var output = parse.InvocationConfiguration.Output;
         var file = parse.GetValue(config);
         var architecture = file is null ? TransformerConfig.TinyStories : TransformerConfig.FromJson(File.ReadAllText(file.FullName));
-        using var model = new TransformerLM(architecture);
+        // The meta device has shapes but no storage: GPT-2 XL's 2 billion parameters are counted without 8 GB.
+        using var model = new TransformerLM(architecture, new TorchSharp.torch.Device(TorchSharp.DeviceType.META));
         var invariant = CultureInfo.InvariantCulture;
 
         output.WriteLine(architecture.ToJson());

@@ -59,6 +59,27 @@ public class ModelCommandTests
     }
 
     [Fact]
+    public void Describe_OnGpt2XlShape_CountsWithoutAllocatingTheWeights()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sharplm-model-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """
+            {"vocab_size": 50257, "context_length": 1024, "d_model": 1600, "num_layers": 48, "num_heads": 25, "d_ff": 6400, "rope_theta": 10000}
+            """);
+        try
+        {
+            var result = CliRunner.Run("model", "describe", "--config", path);
+
+            Assert.Equal(ExitCodes.Success, result.ExitCode);
+            // 2·50257·1600 + 48·(4·1600² + 3·1600·6400 + 2·1600) + 1600: the handout's transformer_accounting (a)
+            Assert.Contains("parameters: 2,127,057,600", result.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Help_OnModelCommands_ExitsZero()
     {
         Assert.Equal(ExitCodes.Success, CliRunner.Run("model", "--help").ExitCode);
