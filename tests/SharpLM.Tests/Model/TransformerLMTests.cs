@@ -194,19 +194,27 @@ public class TransformerLMTests
         using var optimizer = new AdamW(model.parameters(), lr: 1e-2);
 
         var losses = new List<float>();
+        long liveAfterFirstStep = 0;
         for (int step = 0; step < 200; step++)
         {
-            using var scope = NewDisposeScope();
-            optimizer.zero_grad();
-            var loss = Losses.CrossEntropy(model.forward(inputs), targets);
-            loss.backward();
-            optimizer.step();
-            losses.Add(loss.item<float>());
+            using (NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                var loss = Losses.CrossEntropy(model.forward(inputs), targets);
+                loss.backward();
+                optimizer.step();
+                losses.Add(loss.item<float>());
+            }
+            if (step == 0)
+            {
+                liveAfterFirstStep = DisposeScopeManager.Statistics.ThreadTotalLiveCount; // gradients and optimizer state now exist
+            }
         }
 
         // At initialisation the loss is about ln V.
         Assert.InRange(losses[0], Math.Log(config.VocabSize) - 1, Math.Log(config.VocabSize) + 1);
         Assert.True(losses[^1] < 0.1, $"loss after 200 steps is {losses[^1]}");
+        Assert.Equal(liveAfterFirstStep, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
     [Fact]
