@@ -16,6 +16,7 @@ public static class CliApp
         new TokenizerCommand(),
         new TokenizeCommand(),
         new DetokenizeCommand(),
+        new ModelCommand(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

@@ -61,6 +61,12 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
     public long ParameterCount => parameters().Sum(parameter => parameter.numel());
 
     /// <summary>
+    /// Parameters other than the token embeddings (a lookup costs no FLOPs); the handout's "about 17M non-embedding
+    /// parameters" for TinyStories counts this way, with the LM head included.
+    /// </summary>
+    public long NonEmbeddingParameterCount => ParameterCount - tokenEmbeddings.Weight.numel();
+
+    /// <summary>
     /// Maps (..., seq) token ids, seq ≤ context length, to (..., seq, vocab) unnormalised next-token logits.
     /// </summary>
     /// <exception cref="ArgumentException">The sequence is longer than the context or an id is outside the vocabulary.</exception>

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Tests.Data;
 
+[Collection(ProcessMemoryCollection.Name)]
 public sealed class BatchesTests : IDisposable
 {
     readonly string directory = Directory.CreateTempSubdirectory("sharplm-batches-").FullName;

@@ -25,6 +25,20 @@ public class EmbeddingTests
     }
 
     [Fact]
+    public void Forward_WithInt32Ids_EqualsInt64Ids()
+    {
+        using var generator = new Generator(22);
+        using var embedding = new Embedding(7, 3, generator: generator);
+        using var longIds = tensor(new long[] { 6, 0, 3 });
+        using var intIds = tensor(new int[] { 6, 0, 3 });
+
+        using var expected = embedding.forward(longIds);
+        using var actual = embedding.forward(intIds);
+
+        TensorAssert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void Init_StdIsWithinFivePercentOfOneAndNothingIsBeyondThree()
     {
         using var generator = new Generator(21);

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Tests.Training;
 
+[Collection(ProcessMemoryCollection.Name)]
 public sealed class TrainerTests : IDisposable
 {
     const int VocabularySize = 32;
