@@ -76,7 +76,22 @@ public sealed class Trainer(
         TrainingOutcome Stop(TrainingStopReason reason, long step, string? message) =>
             new(reason, step, lastEvaluation, lastTrainLoss, lastCheckpoint, message);
 
+        void Evaluate(long step, double lr)
+        {
+            lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches);
+            Record(new MetricRecord
+            {
+                Step = step, Seconds = Seconds(), TokensSeen = tokensSeen,
+                ValLoss = lastEvaluation.Loss, ValPerplexity = lastEvaluation.Perplexity, LearningRate = lr,
+            });
+            observer.OnEvaluation(step, lastEvaluation);
+        }
+
         model.train();
+        if (validation is not null && start.Step == 0)
+        {
+            Evaluate(0, 0); // the untrained model's loss: where the curves start
+        }
         for (long step = start.Step; step < totalSteps; step++)
         {
             if (cancellation.IsCancellationRequested)
@@ -141,13 +156,7 @@ public sealed class Trainer(
             bool last = step + 1 == totalSteps;
             if (validation is not null && ((step + 1) % config.EvalInterval == 0 || last))
             {
-                lastEvaluation = Evaluation.Evaluate(model, validation, config.BatchSize, config.ContextLength, device, config.EvalBatches);
-                Record(new MetricRecord
-                {
-                    Step = step + 1, Seconds = Seconds(), TokensSeen = tokensSeen,
-                    ValLoss = lastEvaluation.Loss, ValPerplexity = lastEvaluation.Perplexity, LearningRate = lr,
-                });
-                observer.OnEvaluation(step + 1, lastEvaluation);
+                Evaluate(step + 1, lr);
             }
             if ((step + 1) % config.EvalInterval == 0 || last)
             {

@@ -78,6 +78,14 @@ public sealed class TrainingSession : IDisposable
                     $"the data use {data.VocabularySize} token ids but the model's vocabulary has {modelConfig.VocabSize}.");
             }
             config = config with { ContextLength = modelConfig.ContextLength };
+            foreach (var dataset in new[] { data.Train, data.Validation }.OfType<Data.TokenDataset>())
+            {
+                if (dataset.Count <= config.ContextLength)
+                {
+                    throw new ArgumentException(
+                        $"context length {config.ContextLength} needs at least {config.ContextLength + 1} tokens, but {dataset.Path} has {dataset.Count}.");
+                }
+            }
 
             using (var init = new Generator((ulong)config.Seed))
             {

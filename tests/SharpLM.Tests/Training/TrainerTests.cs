@@ -95,7 +95,8 @@ public sealed class TrainerTests : IDisposable
 
         Assert.Equal(TrainingStopReason.Completed, outcome.Reason);
         Assert.Equal(60, outcome.Step);
-        Assert.Equal([20L, 40, 60], observer.Evaluations.Select(e => e.Step));
+        Assert.Equal([0L, 20, 40, 60], observer.Evaluations.Select(e => e.Step));
+        Assert.True(observer.Evaluations[0].Result.Loss > observer.Evaluations[^1].Result.Loss + 1, "the untrained model's loss opens the curve");
         Assert.True(observer.Evaluations[^1].Result.Loss < Math.Log(VocabularySize) - 1,
             $"validation loss {observer.Evaluations[^1].Result.Loss} should be far below uniform {Math.Log(VocabularySize)}");
         Assert.Equal([30L, 60], observer.Checkpoints.Select(c => c.Step));
@@ -103,7 +104,7 @@ public sealed class TrainerTests : IDisposable
 
         var records = MetricRecord.ReadAll(parts.Run.MetricsPath);
         Assert.Equal(12, records.Count(r => r.TrainLoss is not null));
-        Assert.Equal(3, records.Count(r => r.ValLoss is not null));
+        Assert.Equal(4, records.Count(r => r.ValLoss is not null));
         Assert.All(records.Where(r => r.TrainLoss is not null), r => Assert.True(r.TokensPerSecond > 0 && r.GradientNorm > 0));
         Assert.Equal(60 * config.TokensPerStep, records[^1].TokensSeen);
         foreach (string plot in new[] { parts.Run.LossByStepPlotPath, parts.Run.LossByTimePlotPath })

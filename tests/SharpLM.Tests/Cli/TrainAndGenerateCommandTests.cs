@@ -1,0 +1,163 @@
+using SharpLM.Cli;
+using SharpLM.Data;
+
+namespace SharpLM.Tests.Cli;
+
+[Collection(ProcessMemoryCollection.Name)]
+public sealed class TrainAndGenerateCommandTests : IDisposable
+{
+    readonly string directory = Directory.CreateTempSubdirectory("sharplm-cli-train-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    string Corpus(string name, int stories, int seed)
+    {
+        string path = Path.Combine(directory, name);
+        StoryCorpus.Write(path, stories, seed);
+        return path;
+    }
+
+    /// <summary>A tiny run's arguments; <paramref name="overrides"/> are flag/value pairs that replace the defaults.</summary>
+    string[] TinyTraining(string runDirectory, params string[] overrides)
+    {
+        var flags = new Dictionary<string, string>
+        {
+            ["--train"] = Corpus("train.txt", 200, 1), ["--val"] = Corpus("val.txt", 20, 2), ["--vocab-size"] = "300",
+            ["--context-length"] = "32", ["--d-model"] = "32", ["--num-layers"] = "1", ["--num-heads"] = "2", ["--d-ff"] = "64",
+            ["--batch-size"] = "4", ["--steps"] = "12", ["--warmup-iters"] = "2", ["--eval-interval"] = "6", ["--eval-batches"] = "2",
+            ["--checkpoint-interval"] = "6", ["--log-interval"] = "3", ["--run-dir"] = runDirectory,
+        };
+        for (int i = 0; i < overrides.Length; i += 2)
+        {
+            flags[overrides[i]] = overrides[i + 1];
+        }
+        return ["train", .. flags.SelectMany(pair => new[] { pair.Key, pair.Value })];
+    }
+
+    [Fact]
+    public void Train_ThenGenerate_WritesTheRunAndStreamsDeterministicText()
+    {
+        string run = Path.Combine(directory, "run");
+        var trained = CliRunner.Run(TinyTraining(run));
+        Assert.True(trained.ExitCode == ExitCodes.Success, trained.Error + trained.Output);
+        Assert.Contains("done: step 12", trained.Output, StringComparison.Ordinal);
+        foreach (string file in new[] { "config.json", "metrics.jsonl", "loss-by-step.png", "loss-by-time.png", "tokenizer/vocab.json", "checkpoints/step-00000012.ckpt" })
+        {
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} is missing");
+        }
+
+        string[] generate = ["generate", "--checkpoint", run, "--prompt", "Once upon a time", "--max-tokens", "20", "--temperature", "0.9", "--seed", "5"];
+        var first = CliRunner.Run(generate);
+        var second = CliRunner.Run(generate);
+        Assert.Equal(ExitCodes.Success, first.ExitCode);
+        Assert.StartsWith("Once upon a time", first.Output, StringComparison.Ordinal);
+        Assert.Equal(first.Output, second.Output);
+        Assert.Matches(@"\[\d+ tokens, (stopped at <\|endoftext\|>|reached --max-tokens)\]", first.Error);
+    }
+
+    [Fact]
+    public void Train_Resume_ContinuesFromTheLatestCheckpoint()
+    {
+        string run = Path.Combine(directory, "resume");
+        Assert.Equal(ExitCodes.Success, CliRunner.Run(TinyTraining(run)).ExitCode);
+        var again = CliRunner.Run(TinyTraining(run));
+        Assert.Equal(ExitCodes.InputError, again.ExitCode);
+        Assert.Contains("--resume", again.Error, StringComparison.Ordinal);
+
+        var resumed = CliRunner.Run("train", "--resume", "--run-dir", run, "--steps", "18");
+        Assert.True(resumed.ExitCode == ExitCodes.Success, resumed.Error + resumed.Output);
+        Assert.Contains("resuming at step 12", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains("done: step 18", resumed.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_WithMissingFile_FailsWithOneLineError()
+    {
+        var result = CliRunner.Run("train", "--train", Path.Combine(directory, "none.txt"), "--run-dir", Path.Combine(directory, "r1"));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Equal($"error: train data not found: {Path.Combine(directory, "none.txt")}", result.Error.Trim());
+    }
+
+    [Fact]
+    public void Train_WithEmptyFile_FailsWithOneLineError()
+    {
+        string empty = Path.Combine(directory, "empty.txt");
+        File.WriteAllText(empty, "");
+        var result = CliRunner.Run("train", "--train", empty, "--run-dir", Path.Combine(directory, "r2"));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Contains("empty", result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Train_WithContextLongerThanTheData_FailsBeforeTraining()
+    {
+        string run = Path.Combine(directory, "r3");
+        var result = CliRunner.Run(TinyTraining(run, "--context-length", "100000"));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Contains("context length 100000 needs at least 100001 tokens", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(run, "checkpoints")).Any());
+    }
+
+    [Fact]
+    public void Train_WithUnwritableRunDirectory_FailsWithOneLineError()
+    {
+        string file = Path.Combine(directory, "a-file");
+        File.WriteAllText(file, "not a directory");
+        var result = CliRunner.Run(TinyTraining(Path.Combine(file, "run")));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Contains("cannot write the run directory", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_WithBadHyperParameter_NamesIt()
+    {
+        var result = CliRunner.Run(TinyTraining(Path.Combine(directory, "r4"), "--warmup-iters", "50"));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Equal("error: warmup_iters (50) must not exceed cosine_cycle_iters (12).", result.Error.Trim());
+    }
+
+    [Fact]
+    public void Train_WithUnknownConfigKey_FailsNamingIt()
+    {
+        string config = Path.Combine(directory, "config.json");
+        File.WriteAllText(config, """{ "batch_size": 4, "learning_rat": 0.1 }""");
+        var result = CliRunner.Run("train", "--config", config, "--train", Corpus("t.txt", 5, 1));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Contains("learning_rat", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_WithCorruptCheckpoint_FailsWithOneLineError()
+    {
+        string run = Path.Combine(directory, "corrupt");
+        Assert.Equal(ExitCodes.Success, CliRunner.Run(TinyTraining(run)).ExitCode);
+        string checkpoint = Path.Combine(run, "checkpoints", "step-00000012.ckpt");
+        byte[] bytes = File.ReadAllBytes(checkpoint);
+        File.WriteAllBytes(checkpoint, bytes[..(bytes.Length - 100)]);
+        var result = CliRunner.Run("generate", "--checkpoint", checkpoint, "--prompt", "Hi");
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Contains("truncated", result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Generate_WithMissingCheckpoint_FailsWithOneLineError()
+    {
+        var result = CliRunner.Run("generate", "--checkpoint", Path.Combine(directory, "none.ckpt"));
+        Assert.Equal(ExitCodes.InputError, result.ExitCode);
+        Assert.Contains("checkpoint not found", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_OnTrainGenerateAndQuickstart_ExitsZero()
+    {
+        foreach (string verb in new[] { "train", "generate", "quickstart" })
+        {
+            var result = CliRunner.Run(verb, "--help");
+            Assert.Equal(ExitCodes.Success, result.ExitCode);
+            Assert.Contains("--", result.Output, StringComparison.Ordinal);
+        }
+    }
+}
