@@ -81,8 +81,12 @@ public sealed class Trainer(
             lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches);
             Record(new MetricRecord
             {
-                Step = step, Seconds = Seconds(), TokensSeen = tokensSeen,
-                ValLoss = lastEvaluation.Loss, ValPerplexity = lastEvaluation.Perplexity, LearningRate = lr,
+                Step = step,
+                Seconds = Seconds(),
+                TokensSeen = tokensSeen,
+                ValLoss = lastEvaluation.Loss,
+                ValPerplexity = lastEvaluation.Perplexity,
+                LearningRate = lr,
             });
             observer.OnEvaluation(step, lastEvaluation);
         }
@@ -146,8 +150,13 @@ public sealed class Trainer(
                 long remainingSteps = totalSteps - step - 1;
                 Record(new MetricRecord
                 {
-                    Step = step + 1, Seconds = Seconds(), TokensSeen = tokensSeen, TrainLoss = currentLoss,
-                    LearningRate = lr, GradientNorm = gradientNorm, TokensPerSecond = tokensPerSecond,
+                    Step = step + 1,
+                    Seconds = Seconds(),
+                    TokensSeen = tokensSeen,
+                    TrainLoss = currentLoss,
+                    LearningRate = lr,
+                    GradientNorm = gradientNorm,
+                    TokensPerSecond = tokensPerSecond,
                 });
                 observer.OnProgress(new TrainingProgress(step + 1, totalSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
                     TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * config.TokensPerStep / tokensPerSecond)));

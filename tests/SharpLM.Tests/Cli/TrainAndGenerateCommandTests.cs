@@ -22,10 +22,22 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     {
         var flags = new Dictionary<string, string>
         {
-            ["--train"] = Corpus("train.txt", 200, 1), ["--val"] = Corpus("val.txt", 20, 2), ["--vocab-size"] = "300",
-            ["--context-length"] = "32", ["--d-model"] = "32", ["--num-layers"] = "1", ["--num-heads"] = "2", ["--d-ff"] = "64",
-            ["--batch-size"] = "4", ["--steps"] = "12", ["--warmup-iters"] = "2", ["--eval-interval"] = "6", ["--eval-batches"] = "2",
-            ["--checkpoint-interval"] = "6", ["--log-interval"] = "3", ["--run-dir"] = runDirectory,
+            ["--train"] = Corpus("train.txt", 200, 1),
+            ["--val"] = Corpus("val.txt", 20, 2),
+            ["--vocab-size"] = "300",
+            ["--context-length"] = "32",
+            ["--d-model"] = "32",
+            ["--num-layers"] = "1",
+            ["--num-heads"] = "2",
+            ["--d-ff"] = "64",
+            ["--batch-size"] = "4",
+            ["--steps"] = "12",
+            ["--warmup-iters"] = "2",
+            ["--eval-interval"] = "6",
+            ["--eval-batches"] = "2",
+            ["--checkpoint-interval"] = "6",
+            ["--log-interval"] = "3",
+            ["--run-dir"] = runDirectory,
         };
         for (int i = 0; i < overrides.Length; i += 2)
         {

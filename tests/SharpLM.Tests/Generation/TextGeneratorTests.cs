@@ -23,9 +23,20 @@ public sealed class TextGeneratorTests : IClassFixture<TextGeneratorTests.MicroM
             File.WriteAllText(corpus, string.Concat(Enumerable.Repeat(Document + "<|endoftext|>", 400)));
             var config = new TrainingConfig
             {
-                Train = corpus, VocabSize = 270, ContextLength = 16, DModel = 32, NumLayers = 1, NumHeads = 2, DFf = 64,
-                BatchSize = 8, Steps = 150, WarmupIters = 10, MaxLearningRate = 1e-2, MinLearningRate = 1e-3,
-                CheckpointInterval = 1000, RunDirectory = Path.Combine(directory, "run"),
+                Train = corpus,
+                VocabSize = 270,
+                ContextLength = 16,
+                DModel = 32,
+                NumLayers = 1,
+                NumHeads = 2,
+                DFf = 64,
+                BatchSize = 8,
+                Steps = 150,
+                WarmupIters = 10,
+                MaxLearningRate = 1e-2,
+                MinLearningRate = 1e-3,
+                CheckpointInterval = 1000,
+                RunDirectory = Path.Combine(directory, "run"),
             };
             using (var session = TrainingSession.Create(config, resume: false))
             {

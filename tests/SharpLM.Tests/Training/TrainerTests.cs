@@ -45,9 +45,21 @@ public sealed class TrainerTests : IDisposable
 
     static TrainingConfig Config(string runDirectory, long steps) => new()
     {
-        ContextLength = 16, DModel = 32, NumLayers = 2, NumHeads = 2, DFf = 64,
-        BatchSize = 8, Steps = steps, WarmupIters = 5, MaxLearningRate = 3e-3, MinLearningRate = 3e-4,
-        LogInterval = 5, EvalInterval = 20, EvalBatches = 4, CheckpointInterval = 30, RunDirectory = runDirectory,
+        ContextLength = 16,
+        DModel = 32,
+        NumLayers = 2,
+        NumHeads = 2,
+        DFf = 64,
+        BatchSize = 8,
+        Steps = steps,
+        WarmupIters = 5,
+        MaxLearningRate = 3e-3,
+        MinLearningRate = 3e-4,
+        LogInterval = 5,
+        EvalInterval = 20,
+        EvalBatches = 4,
+        CheckpointInterval = 30,
+        RunDirectory = runDirectory,
     };
 
     static TransformerConfig ModelConfig(TrainingConfig config) =>
@@ -146,7 +158,9 @@ public sealed class TrainerTests : IDisposable
     {
         var config = Config(Path.Combine(directory, "diverge"), steps: 40) with
         {
-            CheckpointInterval = 2, WarmupIters = 0, GradientClip = null,
+            CheckpointInterval = 2,
+            WarmupIters = 0,
+            GradientClip = null,
         };
         var observer = new RecordingObserver();
         var parts = Build(config, observer);
