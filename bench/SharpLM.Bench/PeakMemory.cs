@@ -1,38 +1,32 @@
 namespace SharpLM.Bench;
 
 /// <summary>
-/// The process's peak resident memory (VmHWM) on Linux. <see cref="Reset"/> lowers the mark to the current
-/// size (writing 5 to /proc/self/clear_refs), so each benchmark reports its own peak.
+/// How far the process's resident memory rises while an action runs (Linux: VmHWM after resetting it, minus
+/// VmRSS before). libtorch's CPU allocator returns large blocks to the system as soon as they are freed, so
+/// this is the peak of what the action holds at once.
 /// </summary>
 public static class PeakMemory
 {
-    public static void Reset()
+    public static bool IsSupported => OperatingSystem.IsLinux() && File.Exists("/proc/self/clear_refs");
+
+    /// <returns>Bytes above the resident size before the action, or null where the OS does not tell.</returns>
+    public static long? BytesAbove(Action action)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        try
+        ArgumentNullException.ThrowIfNull(action);
+        if (!IsSupported)
         {
-            File.WriteAllText("/proc/self/clear_refs", "5");
+            action();
+            return null;
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Not Linux or not allowed: the peak is then that of the whole run so far.
-        }
+        long baseline = Status("VmRSS");
+        File.WriteAllText("/proc/self/clear_refs", "5"); // "5" resets the high-water mark to the current size
+        action();
+        return Status("VmHWM") - baseline;
     }
 
-    public static long Bytes()
+    static long Status(string field)
     {
-        if (File.Exists("/proc/self/status"))
-        {
-            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            if (line is not null)
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-            }
-        }
-        return Environment.WorkingSet;
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024; // kB
     }
-
-    public static string Format(long bytes) => $"{bytes / (1024.0 * 1024.0):F0} MiB";
 }

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace SharpLM.Tokenization;
 
 /// <summary>
-/// A hand-written matcher for GPT-2's pre-tokenisation pattern (<see cref="Pattern"/>, handout §2.4), several
-/// times faster than a regex engine and allocation-free. Character classes are those of code points (as in
+/// A hand-written matcher for GPT-2's pre-tokenisation pattern (<see cref="Pattern"/>, handout §2.4), about four
+/// times as fast as .NET's source-generated Regex for it (see the tokenizer benchmark) and allocation-free. Character classes are those of code points (as in
 /// Python's <c>regex</c> and tiktoken), so a letter outside the Basic Multilingual Plane is a letter; .NET's
 /// <c>Regex</c> sees its two surrogates as "other" instead. Everywhere else the two agree, which the tests check
 /// against <c>Regex</c> on every shared data file and on random strings.

@@ -16,6 +16,7 @@ internal static class Gpt2TokenizerFormat
     public const string MergesFileName = "merges.txt";
     public const string SpecialTokensFileName = "special_tokens.json";
 
+    // Relaxed escaping keeps tokens readable ("Ġthe", not "\u0120the"); the files are never embedded in HTML.
     static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

@@ -19,8 +19,8 @@ internal sealed class IncrementalMergeLearner : IMergeLearner
         int initialCount = vocabulary.Count;
         var words = new Words(preTokenCounts);
 
-        var pairCounts = new Dictionary<long, long>();
-        var pairWords = new Dictionary<long, List<int>>();
+        var pairCounts = new Dictionary<long, long>(PairKeyComparer.Instance);
+        var pairWords = new Dictionary<long, List<int>>(PairKeyComparer.Instance);
         for (int word = 0; word < words.Count; word++)
         {
             Span<int> symbols = words.Symbols(word);
@@ -34,7 +34,7 @@ internal sealed class IncrementalMergeLearner : IMergeLearner
         var comparer = new PriorityComparer(vocabulary);
         var queue = new PriorityQueue<long, Priority>(pairCounts.Select(entry => (entry.Key, new Priority(entry.Value, entry.Key))), comparer);
 
-        var deltas = new Dictionary<long, long>();
+        var deltas = new Dictionary<long, long>(PairKeyComparer.Instance);
         var lastMergeOfWord = new int[words.Count];
         Array.Fill(lastMergeOfWord, -1);
         while (vocabulary.Count < vocabSize && TryDequeueBest(queue, pairCounts, out long best))

@@ -19,7 +19,7 @@ internal sealed class MergeTable
     /// <param name="merges">(left id, right id, merged id) in order of creation.</param>
     public MergeTable(IReadOnlyList<(int Left, int Right, int Result)> merges)
     {
-        _rankOfPair = new Dictionary<long, int>(merges.Count);
+        _rankOfPair = new Dictionary<long, int>(merges.Count, PairKeyComparer.Instance);
         _resultOfRank = new int[merges.Count];
         for (int rank = 0; rank < merges.Count; rank++)
         {
@@ -47,7 +47,7 @@ internal sealed class MergeTable
             return n;
         }
         // ranks[i] is the rank of (symbols[i], symbols[i + 1]); a merge only changes its two neighbours.
-        Span<int> ranks = n <= ScanLimit ? stackalloc int[ScanLimit] : new int[n];
+        Span<int> ranks = n <= ScanLimit ? stackalloc int[n] : new int[n];
         for (int i = 0; i < n - 1; i++)
         {
             ranks[i] = RankOf(symbols[i], symbols[i + 1]);

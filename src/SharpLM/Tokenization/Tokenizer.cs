@@ -286,7 +286,7 @@ public sealed class Tokenizer
     {
         int maxBytes = Encoding.UTF8.GetMaxByteCount(piece.Length);
         byte[]? rented = null;
-        Span<byte> utf8 = maxBytes <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+        Span<byte> utf8 = maxBytes <= 512 ? stackalloc byte[maxBytes] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
         try
         {
             if (Utf8.FromUtf16(piece, utf8, out _, out int byteCount, replaceInvalidSequences: false) != OperationStatus.Done)
