@@ -17,6 +17,7 @@ public static class CliApp
         new TokenizeCommand(),
         new DetokenizeCommand(),
         new ModelCommand(),
+        new AccountingCommand(),
     };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)

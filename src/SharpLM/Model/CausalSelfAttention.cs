@@ -98,9 +98,9 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
                 $"Attention expects (..., seq, {DModel}), got shape [{string.Join(", ", input.shape)}].", nameof(input));
         }
         using var scope = NewDisposeScope();
-        var query = SplitHeads(queryProjection.forward(input)); // (..., heads, seq, dHead)
-        var key = SplitHeads(keyProjection.forward(input)); // (..., heads, seq, dHead)
-        var value = SplitHeads(valueProjection.forward(input)); // (..., heads, seq, dHead)
+        var query = SplitHeads(queryProjection.call(input)); // (..., heads, seq, dHead)
+        var key = SplitHeads(keyProjection.call(input)); // (..., heads, seq, dHead)
+        var value = SplitHeads(valueProjection.call(input)); // (..., heads, seq, dHead)
 
         if (rope is not null)
         {
@@ -124,7 +124,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             _ => throw new InvalidOperationException($"Unknown attention kernel {Kernel}."),
         };
         var merged = heads.transpose(-3, -2).flatten(-2); // (..., seq, dModel): eq. 12
-        return outputProjection.forward(merged).MoveToOuterDisposeScope(); // (..., seq, dModel): eq. 14
+        return outputProjection.call(merged).MoveToOuterDisposeScope(); // (..., seq, dModel): eq. 14
     }
 
     Tensor SplitHeads(Tensor projected) =>

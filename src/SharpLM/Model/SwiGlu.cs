@@ -46,9 +46,9 @@ public sealed class SwiGlu : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var gate = w1.forward(input); // (..., dFf)
+        var gate = w1.call(input); // (..., dFf)
         var silu = gate * gate.sigmoid(); // eq. 5
-        var hidden = silu * w3.forward(input); // (..., dFf)
-        return w2.forward(hidden).MoveToOuterDisposeScope(); // (..., d)
+        var hidden = silu * w3.call(input); // (..., dFf)
+        return w2.call(hidden).MoveToOuterDisposeScope(); // (..., d)
     }
 }

@@ -58,10 +58,10 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     Tensor Apply(Tensor input, Tensor? tokenPositions)
     {
         using var scope = NewDisposeScope();
-        var normalised = attentionNorm.forward(input);
-        var attended = tokenPositions is null ? attention.forward(normalised) : attention.forward(normalised, tokenPositions);
+        var normalised = attentionNorm.call(input);
+        var attended = tokenPositions is null ? attention.call(normalised) : attention.forward(normalised, tokenPositions);
         var afterAttention = input + attended; // (..., seq, d): eq. 15
-        var output = afterAttention + feedForward.forward(feedForwardNorm.forward(afterAttention)); // (..., seq, d)
+        var output = afterAttention + feedForward.call(feedForwardNorm.call(afterAttention)); // (..., seq, d)
         return output.MoveToOuterDisposeScope();
     }
 }

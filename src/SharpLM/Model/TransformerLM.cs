@@ -9,6 +9,11 @@ namespace SharpLM.Model;
 /// Decoder-only Transformer language model (handout §3.1, Figure 1): token embeddings → pre-norm blocks → final
 /// RMSNorm → LM head. State-dict keys are those of the CS336 reference model, so its weights load here unchanged.
 /// </summary>
+/// <remarks>
+/// Throughout the model, submodules run through <c>call</c> (PyTorch's <c>module(x)</c>) rather than <c>forward</c>,
+/// which in TorchSharp skips hooks, so forward hooks on any Linear, norm or block fire; the FLOP accounting tests
+/// trace every matmul that way. The overloads taking token positions have no <c>call</c> and bypass hooks.
+/// </remarks>
 public sealed class TransformerLM : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "token_embeddings")]
@@ -83,12 +88,12 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
                 $"Sequence length {sequenceLength} exceeds the context length {Config.ContextLength}.", nameof(tokenIds));
         }
         using var scope = NewDisposeScope();
-        var hidden = tokenEmbeddings.forward(tokenIds); // (..., seq, d)
+        var hidden = tokenEmbeddings.call(tokenIds); // (..., seq, d)
         foreach (var layer in layers)
         {
-            hidden = layer.forward(hidden); // (..., seq, d)
+            hidden = layer.call(hidden); // (..., seq, d)
         }
-        var logits = languageModelHead.forward(finalNorm.forward(hidden)); // (..., seq, vocab)
+        var logits = languageModelHead.call(finalNorm.call(hidden)); // (..., seq, vocab)
         return logits.MoveToOuterDisposeScope();
     }
 }
