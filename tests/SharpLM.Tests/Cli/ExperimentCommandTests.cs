@@ -7,7 +7,7 @@ public class ExperimentCommandTests
     [Fact]
     public void LrTuning_WithDefaults_PrintsTenStepsAndAVerdictPerRate()
     {
-        var result = CliRunner.Run("experiment", "lr-tuning");
+        var result = CliRun.Of("experiment", "lr-tuning");
         Assert.Equal(ExitCodes.Success, result.ExitCode);
         string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("step", lines[0], StringComparison.Ordinal);
@@ -20,7 +20,7 @@ public class ExperimentCommandTests
     [Fact]
     public void LrTuning_WithNegativeRate_FailsWithOneLineError()
     {
-        var result = CliRunner.Run("experiment", "lr-tuning", "--lr", "-1");
+        var result = CliRun.Of("experiment", "lr-tuning", "--lr", "-1");
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Equal("error: lr must be ≥ 0, got -1.", result.Error.Trim());
     }
@@ -28,7 +28,7 @@ public class ExperimentCommandTests
     [Fact]
     public void LrTuning_WithZeroSteps_IsAUsageError()
     {
-        var result = CliRunner.Run("experiment", "lr-tuning", "--steps", "0");
+        var result = CliRun.Of("experiment", "lr-tuning", "--steps", "0");
         Assert.Equal(ExitCodes.UsageError, result.ExitCode);
         Assert.Contains("--steps must be at least 1", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
@@ -39,7 +39,7 @@ public class ExperimentCommandTests
     {
         foreach (var args in new[] { new[] { "--help" }, ["experiment", "--help"], ["experiment", "lr-tuning", "--help"] })
         {
-            Assert.Equal(ExitCodes.Success, CliRunner.Run(args).ExitCode);
+            Assert.Equal(ExitCodes.Success, CliRun.Of(args).ExitCode);
         }
     }
 }

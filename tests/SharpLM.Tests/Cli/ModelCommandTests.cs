@@ -7,7 +7,7 @@ public class ModelCommandTests
     [Fact]
     public void Describe_WithoutConfig_PrintsTinyStoriesAndItsParameterCounts()
     {
-        var result = CliRunner.Run("model", "describe");
+        var result = CliRun.Of("model", "describe");
 
         Assert.Equal(ExitCodes.Success, result.ExitCode);
         Assert.Contains("\"d_model\": 512", result.Output, StringComparison.Ordinal);
@@ -25,7 +25,7 @@ public class ModelCommandTests
             """);
         try
         {
-            var result = CliRunner.Run("model", "describe", "--config", path);
+            var result = CliRun.Of("model", "describe", "--config", path);
 
             Assert.Equal(ExitCodes.Success, result.ExitCode);
             // 2·100·32 + 2·(4·32² + 3·32·96 + 2·32) + 32
@@ -47,7 +47,7 @@ public class ModelCommandTests
             """);
         try
         {
-            var result = CliRunner.Run("model", "describe", "--config", path);
+            var result = CliRun.Of("model", "describe", "--config", path);
 
             Assert.Equal(ExitCodes.InputError, result.ExitCode);
             Assert.Equal("error: d_model 30 is not divisible by num_heads 4.", result.Error.Trim());
@@ -67,7 +67,7 @@ public class ModelCommandTests
             """);
         try
         {
-            var result = CliRunner.Run("model", "describe", "--config", path);
+            var result = CliRun.Of("model", "describe", "--config", path);
 
             Assert.Equal(ExitCodes.Success, result.ExitCode);
             // 2·50257·1600 + 48·(4·1600² + 3·1600·6400 + 2·1600) + 1600: the handout's transformer_accounting (a)
@@ -82,7 +82,7 @@ public class ModelCommandTests
     [Fact]
     public void Help_OnModelCommands_ExitsZero()
     {
-        Assert.Equal(ExitCodes.Success, CliRunner.Run("model", "--help").ExitCode);
-        Assert.Equal(ExitCodes.Success, CliRunner.Run("model", "describe", "--help").ExitCode);
+        Assert.Equal(ExitCodes.Success, CliRun.Of("model", "--help").ExitCode);
+        Assert.Equal(ExitCodes.Success, CliRun.Of("model", "describe", "--help").ExitCode);
     }
 }

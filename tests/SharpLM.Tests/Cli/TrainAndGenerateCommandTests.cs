@@ -50,7 +50,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     public void Train_ThenGenerate_WritesTheRunAndStreamsDeterministicText()
     {
         string run = Path.Combine(directory, "run");
-        var trained = CliRunner.Run(TinyTraining(run));
+        var trained = CliRun.Of(TinyTraining(run));
         Assert.True(trained.ExitCode == ExitCodes.Success, trained.Error + trained.Output);
         Assert.Contains("done: step 12", trained.Output, StringComparison.Ordinal);
         foreach (string file in new[] { "config.json", "metrics.jsonl", "loss-by-step.png", "loss-by-time.png", "tokenizer/vocab.json", "checkpoints/step-00000012.ckpt" })
@@ -59,8 +59,8 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
         }
 
         string[] generate = ["generate", "--checkpoint", run, "--prompt", "Once upon a time", "--max-tokens", "20", "--temperature", "0.9", "--seed", "5"];
-        var first = CliRunner.Run(generate);
-        var second = CliRunner.Run(generate);
+        var first = CliRun.Of(generate);
+        var second = CliRun.Of(generate);
         Assert.Equal(ExitCodes.Success, first.ExitCode);
         Assert.StartsWith("Once upon a time", first.Output, StringComparison.Ordinal);
         Assert.Equal(first.Output, second.Output);
@@ -71,12 +71,12 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     public void Train_Resume_ContinuesFromTheLatestCheckpoint()
     {
         string run = Path.Combine(directory, "resume");
-        Assert.Equal(ExitCodes.Success, CliRunner.Run(TinyTraining(run)).ExitCode);
-        var again = CliRunner.Run(TinyTraining(run));
+        Assert.Equal(ExitCodes.Success, CliRun.Of(TinyTraining(run)).ExitCode);
+        var again = CliRun.Of(TinyTraining(run));
         Assert.Equal(ExitCodes.InputError, again.ExitCode);
         Assert.Contains("--resume", again.Error, StringComparison.Ordinal);
 
-        var resumed = CliRunner.Run("train", "--resume", "--run-dir", run, "--steps", "18");
+        var resumed = CliRun.Of("train", "--resume", "--run-dir", run, "--steps", "18");
         Assert.True(resumed.ExitCode == ExitCodes.Success, resumed.Error + resumed.Output);
         Assert.Contains("resuming at step 12", resumed.Output, StringComparison.Ordinal);
         Assert.Contains("done: step 18", resumed.Output, StringComparison.Ordinal);
@@ -85,7 +85,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     [Fact]
     public void Train_WithMissingFile_FailsWithOneLineError()
     {
-        var result = CliRunner.Run("train", "--train", Path.Combine(directory, "none.txt"), "--run-dir", Path.Combine(directory, "r1"));
+        var result = CliRun.Of("train", "--train", Path.Combine(directory, "none.txt"), "--run-dir", Path.Combine(directory, "r1"));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Equal($"error: train data not found: {Path.Combine(directory, "none.txt")}", result.Error.Trim());
     }
@@ -95,7 +95,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     {
         string empty = Path.Combine(directory, "empty.txt");
         File.WriteAllText(empty, "");
-        var result = CliRunner.Run("train", "--train", empty, "--run-dir", Path.Combine(directory, "r2"));
+        var result = CliRun.Of("train", "--train", empty, "--run-dir", Path.Combine(directory, "r2"));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Contains("empty", result.Error, StringComparison.Ordinal);
         Assert.Single(result.Error.Trim().Split('\n'));
@@ -105,7 +105,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     public void Train_WithContextLongerThanTheData_FailsBeforeTraining()
     {
         string run = Path.Combine(directory, "r3");
-        var result = CliRunner.Run(TinyTraining(run, "--context-length", "100000"));
+        var result = CliRun.Of(TinyTraining(run, "--context-length", "100000"));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Contains("context length 100000 needs at least 100001 tokens", result.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(run, "checkpoints")).Any());
@@ -116,7 +116,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     {
         string file = Path.Combine(directory, "a-file");
         File.WriteAllText(file, "not a directory");
-        var result = CliRunner.Run(TinyTraining(Path.Combine(file, "run")));
+        var result = CliRun.Of(TinyTraining(Path.Combine(file, "run")));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Contains("cannot write the run directory", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
@@ -125,7 +125,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     [Fact]
     public void Train_WithBadHyperParameter_NamesIt()
     {
-        var result = CliRunner.Run(TinyTraining(Path.Combine(directory, "r4"), "--warmup-iters", "50"));
+        var result = CliRun.Of(TinyTraining(Path.Combine(directory, "r4"), "--warmup-iters", "50"));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Equal("error: warmup_iters (50) must not exceed cosine_cycle_iters (12).", result.Error.Trim());
     }
@@ -135,7 +135,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     {
         string config = Path.Combine(directory, "config.json");
         File.WriteAllText(config, """{ "batch_size": 4, "learning_rat": 0.1 }""");
-        var result = CliRunner.Run("train", "--config", config, "--train", Corpus("t.txt", 5, 1));
+        var result = CliRun.Of("train", "--config", config, "--train", Corpus("t.txt", 5, 1));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Contains("learning_rat", result.Error, StringComparison.Ordinal);
     }
@@ -144,11 +144,11 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     public void Generate_WithCorruptCheckpoint_FailsWithOneLineError()
     {
         string run = Path.Combine(directory, "corrupt");
-        Assert.Equal(ExitCodes.Success, CliRunner.Run(TinyTraining(run)).ExitCode);
+        Assert.Equal(ExitCodes.Success, CliRun.Of(TinyTraining(run)).ExitCode);
         string checkpoint = Path.Combine(run, "checkpoints", "step-00000012.ckpt");
         byte[] bytes = File.ReadAllBytes(checkpoint);
         File.WriteAllBytes(checkpoint, bytes[..(bytes.Length - 100)]);
-        var result = CliRunner.Run("generate", "--checkpoint", checkpoint, "--prompt", "Hi");
+        var result = CliRun.Of("generate", "--checkpoint", checkpoint, "--prompt", "Hi");
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Contains("truncated", result.Error, StringComparison.Ordinal);
         Assert.Single(result.Error.Trim().Split('\n'));
@@ -157,7 +157,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     [Fact]
     public void Generate_WithMissingCheckpoint_FailsWithOneLineError()
     {
-        var result = CliRunner.Run("generate", "--checkpoint", Path.Combine(directory, "none.ckpt"));
+        var result = CliRun.Of("generate", "--checkpoint", Path.Combine(directory, "none.ckpt"));
         Assert.Equal(ExitCodes.InputError, result.ExitCode);
         Assert.Contains("checkpoint not found", result.Error, StringComparison.Ordinal);
     }
@@ -167,7 +167,7 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     {
         foreach (string verb in new[] { "train", "generate", "quickstart" })
         {
-            var result = CliRunner.Run(verb, "--help");
+            var result = CliRun.Of(verb, "--help");
             Assert.Equal(ExitCodes.Success, result.ExitCode);
             Assert.Contains("--", result.Output, StringComparison.Ordinal);
         }
