@@ -8,9 +8,9 @@ namespace SharpLM.Numerics;
 /// <summary>Raw access to the memory of contiguous CPU tensors, for kernels written in C#.</summary>
 internal static unsafe class RawMemory
 {
-    /// <summary>Whether <paramref name="tensor"/> is a contiguous CPU tensor of <paramref name="dtype"/>.</summary>
+    /// <summary>Whether <paramref name="tensor"/> is a dense, contiguous CPU tensor of <paramref name="dtype"/>.</summary>
     public static bool IsContiguousCpu(Tensor tensor, ScalarType dtype) =>
-        tensor.device_type == DeviceType.CPU && tensor.dtype == dtype && tensor.is_contiguous();
+        tensor.device_type == DeviceType.CPU && tensor.dtype == dtype && !tensor.is_sparse && tensor.is_contiguous();
 
     /// <summary>
     /// Address of the first element of a contiguous CPU tensor (0 when it is empty). Tensor.bytes, the public
