@@ -3,21 +3,21 @@ using System.Diagnostics;
 namespace SharpLM.Bench;
 
 /// <summary>
-/// Wall-clock medians. On a machine shared with other work, noise only ever adds time, so the median of many
-/// runs after a warm-up is steadier than the mean; running the contenders interleaved exposes both to the
-/// same background load.
+/// Wall-clock timing for a machine shared with other work. Contenders run round-robin after a warm-up, so
+/// background load falls on all of them alike; each gets the median of its runs (the typical time) and the
+/// best (noise only ever adds time, so the best is closest to what the code does on an idle machine).
 /// </summary>
 public static class Timing
 {
-    /// <summary>Median milliseconds of each action, run round-robin <paramref name="iterations"/> times after <paramref name="warmup"/> rounds.</summary>
-    public static double[] InterleavedMedianMilliseconds(int warmup, int iterations, params Action[] actions)
+    /// <summary>Times each action <paramref name="iterations"/> times, round-robin, after <paramref name="warmup"/> untimed rounds.</summary>
+    public static Measurement[] Interleaved(int warmup, int iterations, params Action[] actions)
     {
         ArgumentNullException.ThrowIfNull(actions);
-        return InterleavedMedianMilliseconds(warmup, iterations, actions.Select(a => new Contender(a)).ToArray());
+        return Interleaved(warmup, iterations, actions.Select(a => new Contender(a)).ToArray());
     }
 
-    /// <summary>As above, with an untimed setup before every timed run (e.g. restoring inputs an in-place run changed).</summary>
-    public static double[] InterleavedMedianMilliseconds(int warmup, int iterations, params Contender[] contenders)
+    /// <summary>As above, with an untimed setup before every run (e.g. restoring inputs an in-place run changed).</summary>
+    public static Measurement[] Interleaved(int warmup, int iterations, params Contender[] contenders)
     {
         ArgumentNullException.ThrowIfNull(contenders);
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
@@ -41,19 +41,26 @@ public static class Timing
                 samples[i][round] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
         }
-        return samples.Select(Median).ToArray();
+        return samples.Select(Measurement.Of).ToArray();
     }
 
+    /// <summary>Median milliseconds of one action.</summary>
     public static double MedianMilliseconds(Action action, int warmup, int iterations) =>
-        InterleavedMedianMilliseconds(warmup, iterations, action)[0];
-
-    static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        int middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
+        Interleaved(warmup, iterations, action)[0].MedianMilliseconds;
 }
 
 /// <summary>A timed action and an optional untimed setup run before it.</summary>
 public sealed record Contender(Action Run, Action? Setup = null);
+
+/// <summary>The median and the best of repeated wall-clock runs.</summary>
+public sealed record Measurement(double MedianMilliseconds, double BestMilliseconds)
+{
+    public static Measurement Of(IReadOnlyCollection<double> milliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(milliseconds);
+        var sorted = milliseconds.Order().ToArray();
+        int middle = sorted.Length / 2;
+        double median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return new(median, sorted[0]);
+    }
+}

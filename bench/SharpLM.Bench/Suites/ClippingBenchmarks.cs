@@ -18,7 +18,7 @@ public static class ClippingBenchmarks
         var theirs = TinyStoriesParameters.Create(seed: 3, device);
         double ourNorm = 0, theirNorm = 0;
         // Restore the unclipped gradients before every run (untimed), so every run clips.
-        double[] milliseconds = Timing.InterleavedMedianMilliseconds(Warmup, Iterations,
+        Measurement[] times = Timing.Interleaved(Warmup, Iterations,
             new Contender(() => ourNorm = GradientClipping.ClipGradNorm(ours, MaxNorm), () => Restore(ours, original)),
             new Contender(() => theirNorm = nn.utils.clip_grad_norm_(theirs, MaxNorm), () => Restore(theirs, original)));
         double gradientDifference;
@@ -27,8 +27,8 @@ public static class ClippingBenchmarks
             gradientDifference = ours.Zip(theirs).Max(pair => (pair.First.grad! - pair.Second.grad!).abs().max().item<float>());
         }
         var table = new ComparisonTable();
-        table.Add($"clip grad norm, {original.Sum(p => p.numel()):N0} params in {original.Count} tensors", "ours", milliseconds[0],
-            "nn.utils.clip_grad_norm_", milliseconds[1], minimumSpeedup: null,
+        table.Add($"clip grad norm, {original.Sum(p => p.numel()):N0} params in {original.Count} tensors", "ours", times[0],
+            "nn.utils.clip_grad_norm_", times[1], minimumSpeedup: null,
             $"norm {ourNorm:g6} vs {theirNorm:g6}, max |Δgrad| {gradientDifference:g2}");
         table.Print(Console.Out);
         foreach (var parameter in original.Concat(ours).Concat(theirs))

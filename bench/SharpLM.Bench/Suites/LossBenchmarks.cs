@@ -24,7 +24,7 @@ public static class LossBenchmarks
             .Select(k => (Name: k.Key, Kernel: (CrossEntropyKernel?)k.Value, Loss: (Func<Tensor, Tensor>)(l => Losses.CrossEntropy(l, targets, k.Value))))
             .Append(("functional.cross_entropy", null, l => nn.functional.cross_entropy(l, targets)))
             .ToList();
-        double[] milliseconds = Timing.InterleavedMedianMilliseconds(Warmup, Iterations,
+        Measurement[] times = Timing.Interleaved(Warmup, Iterations,
             contenders.Select(c => (Action)(() => ForwardBackward(logits, c.Loss).Gradient.Dispose())).ToArray());
 
         var (builtInLoss, builtInGradient) = ForwardBackward(logits, contenders[^1].Loss);
@@ -45,8 +45,8 @@ public static class LossBenchmarks
                 gradientDifference = (ourGradient - builtInGradient).abs().max().item<float>();
             }
             ourGradient.Dispose();
-            table.Add($"cross-entropy forward+backward, {TokenCount}×{VocabularySize} float32 logits", name, milliseconds[i],
-                contenders[^1].Name, milliseconds[^1], minimumSpeedup: kernel == CrossEntropyKernel.Fused ? 1 / 1.1 : null,
+            table.Add($"cross-entropy forward+backward, {TokenCount}×{VocabularySize} float32 logits", name, times[i],
+                contenders[^1].Name, times[^1], minimumSpeedup: kernel == CrossEntropyKernel.Fused ? 1 / 1.1 : null,
                 $"|Δloss| {Math.Abs(ourLoss - builtInLoss):g2}, max |Δgrad| {gradientDifference:g2}");
         }
         builtInGradient.Dispose();

@@ -26,7 +26,7 @@ public static class OptimizerBenchmarks
         contenders.Add(("TorchSharp", builtInParameters,
             new TorchSharp.Modules.AdamW(builtInParameters, Lr, Beta1, Beta2, Eps, WeightDecay)));
 
-        double[] milliseconds = Timing.InterleavedMedianMilliseconds(Warmup, Iterations,
+        Measurement[] times = Timing.Interleaved(Warmup, Iterations,
             contenders.Select(c => (Action)(() => c.Optimizer.step())).ToArray());
 
         var reference = contenders.Single(c => c.Name == "reference").Parameters;
@@ -37,8 +37,8 @@ public static class OptimizerBenchmarks
             var (name, parameters, _) = contenders[i];
             string check = $"after {Warmup + Iterations} steps: max |Δθ| vs reference {MaxDifference(parameters, reference):g2}, " +
                 $"vs TorchSharp {MaxDifference(parameters, builtInParameters, minimumGradient: 1e-3):g2} where |g| ≥ 1e-3";
-            table.Add($"AdamW step, {count:N0} params in {builtInParameters.Count} tensors", name, milliseconds[i],
-                "optim.AdamW", milliseconds[^1], minimumSpeedup: name == "fused" ? 4 : null, check);
+            table.Add($"AdamW step, {count:N0} params in {builtInParameters.Count} tensors", name, times[i],
+                "optim.AdamW", times[^1], minimumSpeedup: name == "fused" ? 4 : null, check);
         }
         table.Print(Console.Out);
         foreach (var (_, parameters, optimizer) in contenders)
