@@ -5,6 +5,10 @@ using SharpLM.Bench.Suites;
 // Each suite prints its own markdown table. Add a suite with one line here.
 var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
 {
+    ["matmul"] = MatmulPeakBenchmarks.Run,
+    ["optimizer"] = OptimizerBenchmarks.Run,
+    ["loss"] = LossBenchmarks.Run,
+    ["clipping"] = ClippingBenchmarks.Run,
     ["tokenizer"] = TokenizerBenchmarks.Run,
 };
 

@@ -9,6 +9,7 @@ namespace SharpLM.Training;
 /// AdamW (Loshchilov and Hutter, Algorithm 2) exactly as handout §4.3 writes it: moments m and v, the
 /// bias-corrected rate αₜ = α·√(1−β₂ᵗ)/(1−β₁ᵗ), the update θ ← θ − αₜ·m/(√v+ε), then the decoupled weight
 /// decay θ ← θ − αλθ. Hyper-parameters live per parameter group, so a schedule can change α between steps.
+/// On the CPU the update of float32 parameters runs as one fused SIMD pass over all of them (<see cref="Kernel"/>).
 /// </summary>
 [SuppressMessage("Naming", "CA1707", Justification = "TorchSharp's optimizer API uses snake_case.")]
 public sealed class AdamW : OptimizerHelper, TorchSharp.torch.optim.IBetas
@@ -47,27 +48,54 @@ public sealed class AdamW : OptimizerHelper, TorchSharp.torch.optim.IBetas
         }
     }
 
-    public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+    /// <summary>
+    /// How <see cref="step"/> computes the update; both give the same numbers to float rounding. Parameters the
+    /// fused kernel cannot take (not on the CPU, not float32, not contiguous) take the reference path either way.
+    /// </summary>
+    public AdamWKernel Kernel { get; set; } = AdamWKernel.Fused;
+
+    public override Tensor step(Func<Tensor>? closure = null)
     {
-        var options = group.Options;
-        double lr = options.LearningRate!.Value, beta1 = options.Beta1!.Value, beta2 = options.Beta2!.Value;
-        double eps = options.Eps!.Value, weightDecay = options.WeightDecay!.Value;
-        foreach (var parameter in group.Parameters)
+        Tensor? loss = null;
+        if (closure is not null)
         {
-            var gradient = parameter.grad;
-            if (gradient is null)
-            {
-                continue;
-            }
-            var state = (State)_state[parameter.Handle];
-            state.Step++;                                                         // t starts at 1
-            state.M.mul_(beta1).add_(gradient, alpha: 1 - beta1);                 // m ← β₁m + (1−β₁)g
-            state.V.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);   // v ← β₂v + (1−β₂)g²
-            double stepSize = lr * Math.Sqrt(1 - Math.Pow(beta2, state.Step)) / (1 - Math.Pow(beta1, state.Step)); // αₜ
-            parameter.addcdiv_(state.M, state.V.sqrt().add_(eps), value: -stepSize); // θ ← θ − αₜ·m/(√v+ε)
-            parameter.mul_(1 - lr * weightDecay);                                  // θ ← θ − αλθ
+            using var enableGrad = enable_grad();
+            loss = closure();
         }
-    }, closure);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var fused = new List<FusedAdamW.Segment>();
+        foreach (var group in _parameter_groups.Cast<ParamGroup>())
+        {
+            var options = group.Options;
+            double lr = options.LearningRate!.Value, beta1 = options.Beta1!.Value, beta2 = options.Beta2!.Value;
+            double eps = options.Eps!.Value, weightDecay = options.WeightDecay!.Value;
+            foreach (var parameter in group.Parameters)
+            {
+                var gradient = parameter.grad;
+                if (gradient is null)
+                {
+                    continue;
+                }
+                var state = (State)_state[parameter.Handle];
+                state.Step++;                                                      // t starts at 1
+                double stepSize = lr * Math.Sqrt(1 - Math.Pow(beta2, state.Step)) / (1 - Math.Pow(beta1, state.Step)); // αₜ
+                if (Kernel == AdamWKernel.Fused && FusedAdamW.Supports(parameter, gradient, state.M, state.V))
+                {
+                    fused.Add(FusedAdamW.Describe(parameter, gradient, state.M, state.V,
+                        FusedAdamW.Coefficients.Create(beta1, beta2, stepSize, eps, lr, weightDecay)));
+                    continue;
+                }
+                state.M.mul_(beta1).add_(gradient, alpha: 1 - beta1);               // m ← β₁m + (1−β₁)g
+                state.V.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2); // v ← β₂v + (1−β₂)g²
+                parameter.addcdiv_(state.M, state.V.sqrt().add_(eps), value: -stepSize); // θ ← θ − αₜ·m/(√v+ε)
+                parameter.mul_(1 - lr * weightDecay);                                // θ ← θ − αλθ
+            }
+        }
+        // One pass over all fused parameters at once, so the threads balance over the whole parameter set.
+        FusedAdamW.Update(fused);
+        return loss!;
+    }
 
     public override void add_param_group(TorchSharp.Modules.ParamGroup param_group)
     {

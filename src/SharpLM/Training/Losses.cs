@@ -11,10 +11,16 @@ public static class Losses
     /// </summary>
     /// <param name="logits">(..., vocab) unnormalised scores.</param>
     /// <param name="targets">(...) int64 ids in [0, vocab).</param>
-    public static Tensor CrossEntropy(Tensor logits, Tensor targets)
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets) => CrossEntropy(logits, targets, CrossEntropyKernel.Fused);
+
+    /// <inheritdoc cref="CrossEntropy(Tensor, Tensor)"/>
+    /// <param name="logits">(..., vocab) unnormalised scores.</param>
+    /// <param name="targets">(...) int64 ids in [0, vocab).</param>
+    /// <param name="kernel">How loss and gradient are computed; both kernels give the same numbers to float rounding.</param>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, CrossEntropyKernel kernel)
     {
         using var scope = NewDisposeScope();
-        return CrossEntropyPerToken(logits, targets).mean().MoveToOuterDisposeScope(); // ()
+        return CrossEntropyPerToken(logits, targets, kernel).mean().MoveToOuterDisposeScope(); // ()
     }
 
     /// <summary>
@@ -22,18 +28,46 @@ public static class Losses
     /// first, so large logits cannot overflow and probabilities are never materialised.
     /// </summary>
     /// <returns>(...) per-position losses in float32 (or float64 for float64 logits).</returns>
-    public static Tensor CrossEntropyPerToken(Tensor logits, Tensor targets)
+    public static Tensor CrossEntropyPerToken(Tensor logits, Tensor targets) => CrossEntropyPerToken(logits, targets, CrossEntropyKernel.Fused);
+
+    /// <inheritdoc cref="CrossEntropyPerToken(Tensor, Tensor)"/>
+    /// <param name="logits">(..., vocab) unnormalised scores.</param>
+    /// <param name="targets">(...) int64 ids in [0, vocab).</param>
+    /// <param name="kernel">How loss and gradient are computed; both kernels give the same numbers to float rounding.</param>
+    public static Tensor CrossEntropyPerToken(Tensor logits, Tensor targets, CrossEntropyKernel kernel)
     {
         ValidateTargets(logits, targets);
         using var scope = NewDisposeScope();
         // Half-precision logits would lose the loss's small differences; compute in float32.
         var scores = logits.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? logits.to_type(ScalarType.Float32) : logits;
+        var losses = kernel switch
+        {
+            CrossEntropyKernel.Reference => ReferencePerToken(scores, targets),
+            CrossEntropyKernel.Fused => FusedPerToken(scores, targets),
+            _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown cross-entropy kernel."),
+        };
+        return losses.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The formula as autograd-tracked tensor operations.</summary>
+    static Tensor ReferencePerToken(Tensor scores, Tensor targets)
+    {
         var maximum = scores.amax([-1], keepdim: true).detach();            // (..., 1)
         // exp_ reuses the shifted copy: it is the only logits-sized tensor the forward pass allocates.
         var sumExp = (scores - maximum).exp_().sum(-1);                      // (...)
         var logSumExp = sumExp.log_() + maximum.squeeze(-1);                 // (...)
         var targetScores = scores.gather(-1, targets.unsqueeze(-1)).squeeze(-1); // (...)
-        return (logSumExp - targetScores).MoveToOuterDisposeScope();
+        return logSumExp - targetScores;
+    }
+
+    /// <summary>The formula as one autograd node with a hand-written backward (see <see cref="FusedCrossEntropy"/>).</summary>
+    static Tensor FusedPerToken(Tensor scores, Tensor targets)
+    {
+        long vocabularySize = scores.shape[^1];
+        // A 2-D input goes in as it is (even strided); reshaping other shapes is a view unless the layout forbids it.
+        var rows = scores.dim() == 2 ? scores : scores.reshape(-1, vocabularySize); // (N, V)
+        var flatTargets = targets.dim() == 1 ? targets : targets.reshape(-1);       // (N)
+        return FusedCrossEntropy.Apply(rows, flatTargets).view(targets.shape);     // (...)
     }
 
     /// <summary>Perplexity exp(mean loss) of per-token losses (eq. 18).</summary>
