@@ -24,7 +24,8 @@ public static class PeakMemory
         return Status("VmHWM") - baseline;
     }
 
-    static long Status(string field)
+    /// <summary>A size field of /proc/self/status (VmRSS, VmHWM, …) in bytes.</summary>
+    public static long Status(string field)
     {
         string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024; // kB

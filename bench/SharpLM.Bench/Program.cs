@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["loss"] = LossBenchmarks.Run,
     ["clipping"] = ClippingBenchmarks.Run,
     ["tokenizer"] = TokenizerBenchmarks.Run,
+    ["training"] = TrainingStepBenchmarks.Run,
 };
 
 return BenchProgram.Run(args, suites);
