@@ -30,7 +30,7 @@ internal sealed class QuickstartCommand : Command
         MaxLearningRate = 3e-3,
         MinLearningRate = 3e-4,
         WeightDecay = 0.1,
-        EvalInterval = 200,
+        EvalInterval = 100,
         EvalBatches = 20,
         CheckpointInterval = 400,
         RunDirectory = runDirectory,
