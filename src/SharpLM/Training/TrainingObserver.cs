@@ -43,3 +43,17 @@ public sealed record TrainingOutcome(
     double? LastTrainLoss,
     string? LastCheckpoint,
     string? Message);
+
+/// <summary>An observer that ignores everything, for runs nobody watches.</summary>
+public sealed class SilentTrainingObserver : ITrainingObserver
+{
+    public static SilentTrainingObserver Instance { get; } = new();
+
+    public void OnProgress(TrainingProgress progress) { }
+
+    public void OnEvaluation(long step, EvaluationResult result) { }
+
+    public void OnCheckpoint(long step, string path) { }
+
+    public void OnMessage(string message) { }
+}

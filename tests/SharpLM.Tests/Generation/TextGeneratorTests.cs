@@ -40,7 +40,7 @@ public sealed class TextGeneratorTests : IClassFixture<TextGeneratorTests.MicroM
             };
             using (var session = TrainingSession.Create(config, resume: false))
             {
-                session.Train(new NullObserver());
+                session.Train(SilentTrainingObserver.Instance);
             }
             Trained = TrainedModel.Load(config.RunDirectory!, null, CPU);
         }
@@ -54,13 +54,6 @@ public sealed class TextGeneratorTests : IClassFixture<TextGeneratorTests.MicroM
         }
     }
 
-    sealed class NullObserver : ITrainingObserver
-    {
-        public void OnProgress(TrainingProgress progress) { }
-        public void OnEvaluation(long step, EvaluationResult result) { }
-        public void OnCheckpoint(long step, string path) { }
-        public void OnMessage(string message) { }
-    }
 
     [Fact]
     public void Generate_Greedy_CompletesTheDocumentAndStopsAtEndOfText()

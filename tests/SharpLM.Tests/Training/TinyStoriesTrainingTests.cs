@@ -12,13 +12,6 @@ public sealed class TinyStoriesTrainingTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    sealed class NullObserver : ITrainingObserver
-    {
-        public void OnProgress(TrainingProgress progress) { }
-        public void OnEvaluation(long step, EvaluationResult result) { }
-        public void OnCheckpoint(long step, string path) { }
-        public void OnMessage(string message) { }
-    }
 
     [SharedDataFact]
     public void ThreeHundredSteps_LowerValidationLossByTwoNats_AndGenerateEnglish()
@@ -45,7 +38,7 @@ public sealed class TinyStoriesTrainingTests : IDisposable
         };
         using (var session = TrainingSession.Create(config, resume: false))
         {
-            session.Train(new NullObserver());
+            session.Train(SilentTrainingObserver.Instance);
         }
 
         var validation = MetricRecord.ReadAll(new RunDirectory(config.RunDirectory!).MetricsPath).Where(r => r.ValLoss is not null).ToList();
