@@ -33,16 +33,36 @@ public static class CliApp
             error.WriteLine("Run with --help for usage.");
             return ExitCodes.UsageError;
         }
-        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = error };
+        var configuration = new InvocationConfiguration
+        {
+            EnableDefaultExceptionHandler = false,
+            Output = output,
+            Error = error,
+            // SharpLM handles Ctrl+C itself (below): System.CommandLine's handler ends the process 2 s after the
+            // signal, too soon for a training step to finish and a checkpoint to be written.
+            ProcessTerminationTimeout = null,
+        };
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl+C asks the running verb to stop cleanly; a second one ends the process at once.
+            e.Cancel = !interrupt.IsCancellationRequested;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
         try
         {
-            return parse.Invoke(configuration);
+            return parse.InvokeAsync(configuration, interrupt.Token).GetAwaiter().GetResult();
         }
         catch (Exception exception) when (IsUserError(exception))
         {
             // One line, even for messages that span several (ArgumentOutOfRangeException adds "Actual value was ...").
             error.WriteLine($"error: {Describe(exception).ReplaceLineEndings(" ")}");
             return ExitCodes.InputError;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
         }
     }
 

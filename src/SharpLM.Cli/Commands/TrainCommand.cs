@@ -46,6 +46,7 @@ internal sealed class TrainCommand : Command
             $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {session.Config.TotalSteps:N0} steps of {session.Config.TokensPerStep:N0} tokens{resumeNote}"));
 
         var console = TrainingConsole.For(output);
+        using var onInterrupt = cancellation.Register(() => error.WriteLine("\ninterrupted: finishing this step and saving a checkpoint..."));
         var outcome = session.Train(console, cancellation);
         console.Finish();
         switch (outcome.Reason)
