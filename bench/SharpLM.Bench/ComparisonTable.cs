@@ -46,6 +46,9 @@ public static class MarkdownTable
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(headers);
         ArgumentNullException.ThrowIfNull(rows);
+        // A "|" inside a cell (as in |Δθ|) would end the cell.
+        headers = headers.Select(Escape).ToList();
+        rows = rows.Select(r => (IReadOnlyList<string>)r.Select(Escape).ToList()).ToList();
         var widths = headers.Select((h, c) => rows.Select(r => r[c].Length).Prepend(h.Length).Max()).ToArray();
         string Line(IReadOnlyList<string> cells) => "| " + string.Join(" | ", cells.Select((cell, c) => cell.PadRight(widths[c]))) + " |";
         writer.WriteLine(Line(headers));
@@ -55,4 +58,6 @@ public static class MarkdownTable
             writer.WriteLine(Line(row));
         }
     }
+
+    static string Escape(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
 }
