@@ -73,7 +73,7 @@ public static class DataPreparation
             return null;
         }
         var result = BpeTrainer.Train(train, config.VocabSize, config.SpecialTokens,
-            progress is null ? null : new Relay<BpeTrainingProgress>(p => progress.Report(new PreparationProgress(
+            progress is null ? null : new CallbackProgress<BpeTrainingProgress>(p => progress.Report(new PreparationProgress(
                 p.Phase == BpeTrainingPhase.PreTokenizing ? "tokenizer: counting pre-tokens" : "tokenizer: merging", p.Done, p.Total))),
             cancellation);
         var tokenizer = result.ToTokenizer();
@@ -99,7 +99,7 @@ public static class DataPreparation
             long total = new FileInfo(path).Length;
             string task = $"encoding {Path.GetFileName(path)}";
             TokenFile.Encode(tokenizer, path, cached,
-                progress is null ? null : new Relay<long>(done => progress.Report(new PreparationProgress(task, done, total))), cancellation);
+                progress is null ? null : new CallbackProgress<long>(done => progress.Report(new PreparationProgress(task, done, total))), cancellation);
             progress?.Report(new PreparationProgress(task, total, total));
             IO.AtomicFile.WriteAllText(fingerprintPath, fingerprint);
         }
@@ -111,11 +111,5 @@ public static class DataPreparation
     {
         var file = new FileInfo(path);
         return string.Create(CultureInfo.InvariantCulture, $"{file.FullName}\n{file.Length}\n{file.LastWriteTimeUtc:O}\n{tokenizer.Hash}\n");
-    }
-
-    /// <summary>Reports on the calling thread (System.Progress would post to a thread pool).</summary>
-    sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
