@@ -1,5 +1,7 @@
 using System.CommandLine;
+using SharpLM.Cli.Training;
 using SharpLM.Generation;
+using SharpLM.Precision;
 
 namespace SharpLM.Cli.Commands;
 
@@ -16,6 +18,7 @@ internal sealed class GenerateCommand : Command
     readonly Option<double> topP = new("--top-p") { Description = "Nucleus sampling mass in (0, 1].", DefaultValueFactory = _ => Defaults.TopP };
     readonly Option<long> seed = new("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => Defaults.Seed };
     readonly Option<string> device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    readonly Option<string> precision = PrecisionOption.Create("fp32, bf16 (bf16 matmuls) or auto (bf16 where the device runs it fast)", Defaults.Precision);
 
     public GenerateCommand() : base("generate", "Generate text from a trained model; stops at <|endoftext|> or --max-tokens.")
     {
@@ -27,6 +30,7 @@ internal sealed class GenerateCommand : Command
         Options.Add(topP);
         Options.Add(seed);
         Options.Add(device);
+        Options.Add(precision);
         SetAction(Run);
     }
 
@@ -40,6 +44,7 @@ internal sealed class GenerateCommand : Command
             Temperature = parse.GetValue(temperature),
             TopP = parse.GetValue(topP),
             Seed = parse.GetValue(seed),
+            Precision = PrecisionOption.Parse(parse.GetValue(precision)!),
         };
         string text = parse.GetValue(prompt)!;
         output.Write(text);

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SharpLM.Data;
+using SharpLM.Cli.Training;
 using SharpLM.Generation;
+using SharpLM.Precision;
 using SharpLM.Training;
 
 namespace SharpLM.Cli.Commands;
@@ -42,6 +44,7 @@ internal sealed class QuickstartCommand : Command
     readonly Option<long> steps = new("--steps") { Description = "Training steps.", DefaultValueFactory = _ => Config("").Steps };
     readonly Option<int> stories = new("--stories") { Description = "Stories in the generated training corpus.", DefaultValueFactory = _ => 10_000 };
     readonly Option<string> device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    readonly Option<string> precision = PrecisionOption.Create("fp32, bf16 or auto (bf16 where the device runs it fast)", PrecisionSetting.Auto);
 
     public QuickstartCommand() : base("quickstart", "Generate a story corpus, train a tokenizer and a small model, and print samples (a few minutes on a CPU).")
     {
@@ -49,6 +52,7 @@ internal sealed class QuickstartCommand : Command
         Options.Add(steps);
         Options.Add(stories);
         Options.Add(device);
+        Options.Add(precision);
         SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
     }
 
@@ -58,7 +62,7 @@ internal sealed class QuickstartCommand : Command
         var clock = Stopwatch.StartNew();
         string directory = parse.GetValue(runDirectory)
             ?? Path.Combine("runs", "quickstart-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        var config = Config(directory) with { Steps = parse.GetValue(steps), Device = parse.GetValue(device)! };
+        var config = Config(directory) with { Steps = parse.GetValue(steps), Device = parse.GetValue(device)!, Precision = PrecisionOption.Parse(parse.GetValue(precision)!) };
         int storyCount = parse.GetValue(stories);
         if (storyCount < 10)
         {
@@ -93,7 +97,7 @@ internal sealed class QuickstartCommand : Command
         foreach (var (prompt, index) in Prompts.Select((p, i) => (p, i)))
         {
             var result = TextGenerator.Generate(trained.Model, trained.Tokenizer, prompt,
-                new GenerationOptions { MaxTokens = 160, Temperature = 0.8, TopP = 0.95, Seed = index });
+                new GenerationOptions { MaxTokens = 160, Temperature = 0.8, TopP = 0.95, Seed = index, Precision = config.Precision });
             output.WriteLine();
             output.WriteLine($"    {prompt}{result.Text}");
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpLM.Cli.Training;
+using SharpLM.Precision;
 using SharpLM.Training;
 
 namespace SharpLM.Cli.Commands;
@@ -44,6 +45,8 @@ internal sealed class TrainCommand : Command
         string resumeNote = session.Start.Step > 0 ? $", resuming at step {session.Start.Step}" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {session.Config.TotalSteps:N0} steps of {session.Config.TokensPerStep:N0} tokens{resumeNote}"));
+
+        output.WriteLine($"precision: {new PrecisionChoice(session.Config.Precision, session.Config.PrecisionReason ?? "")}");
 
         var console = TrainingConsole.For(output);
         using var onInterrupt = cancellation.Register(() => error.WriteLine("\ninterrupted: finishing this step and saving a checkpoint..."));

@@ -47,6 +47,9 @@ internal sealed class TrainingOptions
         Add<long>("--seed", $"Seed of initialisation and batch sampling [default: {Defaults.Seed}].", (c, v) => c with { Seed = v });
         Add<string>("--device", $"cpu, cuda or cuda:N [default: {Defaults.Device}].", (c, v) => c with { Device = v });
         Add<int>("--threads", "CPU threads for libtorch [default: all cores].", (c, v) => c with { Threads = v });
+        Add(PrecisionOption.Create("fp32, bf16 (mixed precision: bf16 matmuls, float32 weights, gradients and statistics) or auto: bf16 where the device runs it fast",
+            Defaults.Precision), (c, v) => c with { Precision = PrecisionOption.Parse(v), PrecisionReason = null });
+        Add<int>("--grad-accum-steps", $"Micro-batches of --batch-size per optimizer step [default: {Defaults.GradAccumSteps}].", (c, v) => c with { GradAccumSteps = v });
     }
 
     public void AddTo(Command command)
@@ -85,6 +88,9 @@ internal sealed class TrainingOptions
         {
             option.AllowMultipleArgumentsPerToken = true;
         }
-        overrides.Add((option, (config, parse) => apply(config, parse.GetValue(option)!)));
+        Add(option, apply);
     }
+
+    void Add<T>(Option<T> option, Func<TrainingConfig, T, TrainingConfig> apply) =>
+        overrides.Add((option, (config, parse) => apply(config, parse.GetValue(option)!)));
 }

@@ -1,4 +1,5 @@
 using SharpLM.Model;
+using SharpLM.Precision;
 using SharpLM.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +22,9 @@ public sealed record GenerationOptions
 
     /// <summary>Generation stops after this special token (it is not part of the returned text).</summary>
     public string? StopToken { get; init; } = "<|endoftext|>";
+
+    /// <summary>The forward passes' precision; fp32 by default, so a seed gives the same text on every machine.</summary>
+    public PrecisionSetting Precision { get; init; } = PrecisionSetting.Fp32;
 }
 
 /// <summary>What a generation produced.</summary>
@@ -62,6 +66,7 @@ public static class TextGenerator
         bool stopped = false;
         using var generator = new Generator((ulong)options.Seed);
         using var noGrad = no_grad();
+        using var autocast = Autocast.Enter(PrecisionChoice.Resolve(options.Precision, device).Precision);
         model.eval();
 
         for (int i = 0; i < options.MaxTokens; i++)

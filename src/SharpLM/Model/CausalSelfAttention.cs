@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -120,7 +121,8 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         var heads = Kernel switch // (..., heads, seq, dHead)
         {
             AttentionKernel.Reference => Functional.ScaledDotProductAttention(query, key, value, CausalMask(input.shape[^2], input.device)),
-            AttentionKernel.Fused => nn.functional.scaled_dot_product_attention(query, key, value, is_casual: true),
+            AttentionKernel.Fused => nn.functional.scaled_dot_product_attention(
+                Autocast.ForMatmul(query), Autocast.ForMatmul(key), Autocast.ForMatmul(value), is_casual: true),
             _ => throw new InvalidOperationException($"Unknown attention kernel {Kernel}."),
         };
         var merged = heads.transpose(-3, -2).flatten(-2); // (..., seq, dModel): eq. 12

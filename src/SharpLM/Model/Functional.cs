@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using static TorchSharp.torch;
 
 namespace SharpLM.Model;
@@ -5,13 +6,17 @@ namespace SharpLM.Model;
 /// <summary>Stateless operations of handout §3.5.4, written as the handout writes them.</summary>
 public static class Functional
 {
-    /// <summary>Softmax along <paramref name="dim"/> (eq. 10), shifted by the maximum so that exp cannot overflow.</summary>
+    /// <summary>
+    /// Softmax along <paramref name="dim"/> (eq. 10), shifted by the maximum so that exp cannot overflow. The
+    /// statistics of a half-precision input are taken in float32 and the result narrowed back to its dtype.
+    /// </summary>
     public static Tensor Softmax(Tensor input, long dim)
     {
         using var scope = NewDisposeScope();
-        var shifted = input - input.amax([dim], keepdim: true);
+        var x = Autocast.Widen(input);
+        var shifted = x - x.amax([dim], keepdim: true);
         var exponentials = shifted.exp();
-        return (exponentials / exponentials.sum([dim], keepdim: true)).MoveToOuterDisposeScope();
+        return (exponentials / exponentials.sum([dim], keepdim: true)).to(input.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -41,13 +46,13 @@ public static class Functional
         }
 
         using var scope = NewDisposeScope();
-        var scores = query.matmul(key.transpose(-2, -1)).div(Math.Sqrt(query.shape[^1])); // (..., queries, keys)
+        var scores = Autocast.ForMatmul(query).matmul(Autocast.ForMatmul(key).transpose(-2, -1)).div(Math.Sqrt(query.shape[^1])); // (..., queries, keys)
         if (mask is not null)
         {
             scores = scores.masked_fill(mask.logical_not(), double.NegativeInfinity);
         }
         var weights = Softmax(scores, -1); // (..., queries, keys)
-        return weights.matmul(value).MoveToOuterDisposeScope(); // (..., queries, d_v)
+        return weights.matmul(Autocast.ForMatmul(value)).MoveToOuterDisposeScope(); // (..., queries, d_v)
     }
 
     static string Shape(Tensor tensor) => $"[{string.Join(", ", tensor.shape)}]";

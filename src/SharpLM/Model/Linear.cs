@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,6 +8,7 @@ namespace SharpLM.Model;
 /// <summary>
 /// y = W x without bias (eq. 3), applied to the last dimension of an input with any number of leading dimensions.
 /// The weight is stored (outFeatures, inFeatures), as <c>nn.Linear</c> stores it, so state dicts interchange.
+/// Under <see cref="Autocast"/> the product runs in its compute type and the output stays in it.
 /// </summary>
 public sealed class Linear : nn.Module<Tensor, Tensor>
 {
@@ -42,7 +44,9 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"Linear expects a last dimension of {InFeatures}, got shape [{string.Join(", ", input.shape)}].", nameof(input));
         }
-        using var transposed = weight.t(); // (in, out)
-        return input.matmul(transposed); // (..., out)
+        using var scope = NewDisposeScope();
+        var x = Autocast.ForMatmul(input); // (..., in)
+        var w = Autocast.ForMatmul(weight); // (out, in)
+        return x.matmul(w.t()).MoveToOuterDisposeScope(); // (..., out)
     }
 }

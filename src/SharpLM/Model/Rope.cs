@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -96,14 +97,16 @@ public sealed class Rope : nn.Module<Tensor, Tensor, Tensor>
 
     Tensor Rotate(Tensor input, Tensor cosines, Tensor sines)
     {
-        var c = cosines.to(input.dtype);
-        var s = sines.to(input.dtype);
+        // Rotations of half-precision queries and keys run in float32 (mixed precision), then narrow back.
+        var x = Autocast.Widen(input);
+        var c = cosines.to(x.dtype);
+        var s = sines.to(x.dtype);
         // TorchSharp's unflatten rejects a negative dim.
-        var pairs = input.unflatten(input.dim() - 1, [DK / 2, 2]); // (..., seq, dK/2, 2)
+        var pairs = x.unflatten(x.dim() - 1, [DK / 2, 2]); // (..., seq, dK/2, 2)
         var even = pairs.select(-1, 0); // (..., seq, dK/2)
         var odd = pairs.select(-1, 1); // (..., seq, dK/2)
         var rotated = stack([even * c - odd * s, even * s + odd * c], -1); // (..., seq, dK/2, 2): eq. 8
-        return rotated.flatten(-2); // (..., seq, dK)
+        return rotated.flatten(-2).to(input.dtype); // (..., seq, dK)
     }
 
     void ValidateInput(Tensor input)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SharpLM.Data;
+using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,8 +22,8 @@ public sealed record TrainingStart(long Step, double Seconds, long TokensSeen)
 }
 
 /// <summary>
-/// The training loop (§5.3): sample a batch, forward, cross-entropy, backward, clip, schedule the learning
-/// rate, AdamW step; log, evaluate, plot and checkpoint at their intervals. It owns nothing but the loop.
+/// The training loop (§5.3): schedule the learning rate, take a <see cref="TrainingStep"/> on sampled batches; log,
+/// evaluate (in the step's precision), plot and checkpoint at their intervals. It owns nothing but the loop.
 /// </summary>
 public sealed class Trainer(
     TrainingConfig config,
@@ -44,7 +45,8 @@ public sealed class Trainer(
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(sampler);
         long totalSteps = config.TotalSteps;
-        var parameters = model.parameters().ToList();
+        var precision = PrecisionChoice.Resolve(config.Precision, device).Precision;
+        var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps);
         var clock = Stopwatch.StartNew();
         double Seconds() => start.Seconds + clock.Elapsed.TotalSeconds;
         long tokensSeen = start.TokensSeen;
@@ -78,7 +80,10 @@ public sealed class Trainer(
 
         void Evaluate(long step, double lr)
         {
-            lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches);
+            using (Autocast.Enter(precision))
+            {
+                lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches);
+            }
             Record(new MetricRecord
             {
                 Step = step,
@@ -111,28 +116,15 @@ public sealed class Trainer(
             }
 
             bool logNow = (step + 1) % config.LogInterval == 0 || step + 1 == totalSteps;
-            double? trainLoss = null;
-            double gradientNorm;
-            using (var scope = NewDisposeScope())
+            var result = trainingStep.Take(() => Batches.GetBatch(train, config.BatchSize, config.ContextLength, device, sampler), logNow);
+            if (!result.Applied)
             {
-                var (inputs, targets) = Batches.GetBatch(train, config.BatchSize, config.ContextLength, device, sampler); // (batch, context)
-                var loss = Losses.CrossEntropy(model.call(inputs), targets);                                            // ()
-                optimizer.zero_grad();
-                loss.backward();
-                // The norm is read from the device every step anyway, so it doubles as the NaN/Inf guard.
-                gradientNorm = GradientClipping.ClipGradNorm(parameters, config.GradientClip ?? double.PositiveInfinity);
-                if (!double.IsFinite(gradientNorm))
-                {
-                    return Stop(TrainingStopReason.NonFiniteLoss, step,
-                        $"the gradient norm became {gradientNorm} at step {step}; stopped before the update. " +
-                        $"The last good checkpoint is {lastCheckpoint ?? run.LatestCheckpoint() ?? "(none yet)"}. Try a lower learning rate.");
-                }
-                optimizer.step();
-                if (logNow)
-                {
-                    trainLoss = loss.item<float>();
-                }
+                return Stop(TrainingStopReason.NonFiniteLoss, step,
+                    $"the gradient norm became {result.GradientNorm} at step {step}; stopped before the update. " +
+                    $"The last good checkpoint is {lastCheckpoint ?? run.LatestCheckpoint() ?? "(none yet)"}. Try a lower learning rate.");
             }
+            double gradientNorm = result.GradientNorm;
+            double? trainLoss = result.Loss;
             tokensSeen += config.TokensPerStep;
             intervalTokens += config.TokensPerStep;
 

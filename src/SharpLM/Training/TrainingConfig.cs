@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SharpLM.Precision;
 
 namespace SharpLM.Training;
 
@@ -61,7 +62,11 @@ public sealed record TrainingConfig
     public double? GradientClip { get; init; } = 1.0;
 
     // Length of the run.
+    /// <summary>Sequences per micro-batch; an optimizer step sees <see cref="GradAccumSteps"/> of them.</summary>
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>Micro-batches whose gradients are summed (each loss scaled by 1/K) before one optimizer step.</summary>
+    public int GradAccumSteps { get; init; } = 1;
 
     /// <summary>Optimizer steps; ignored when <see cref="TokenBudget"/> is set.</summary>
     public long Steps { get; init; } = 5_000;
@@ -92,10 +97,20 @@ public sealed record TrainingConfig
     /// <summary>CPU threads for libtorch; 0 keeps libtorch's default (all cores).</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// fp32, bf16 mixed precision, or auto (bf16 where the device runs it fast). A run's config.json holds the
+    /// resolved value, so a resumed run keeps it unless a flag says otherwise.
+    /// </summary>
+    public PrecisionSetting Precision { get; init; } = PrecisionSetting.Auto;
+
+    /// <summary>Why <see cref="Precision"/> holds its value, as the session resolved it; informational.</summary>
+    public string? PrecisionReason { get; init; }
+
     /// <summary>The number of optimizer steps the run takes.</summary>
     public long TotalSteps => TokenBudget is { } budget ? (budget + TokensPerStep - 1) / TokensPerStep : Steps;
 
-    public long TokensPerStep => (long)BatchSize * ContextLength;
+    /// <summary>Tokens per optimizer step: the effective batch (micro-batch × accumulation steps) × context.</summary>
+    public long TokensPerStep => (long)BatchSize * GradAccumSteps * ContextLength;
 
     /// <summary>Checks every value; the exception names the setting and the value.</summary>
     public void Validate()
@@ -110,6 +125,8 @@ public sealed record TrainingConfig
         Require(VocabSize >= 256 + SpecialTokens.Count, $"vocab_size must be at least 256 + {SpecialTokens.Count} special tokens, got {VocabSize}.");
         Require(ContextLength >= 1, $"context_length must be ≥ 1, got {ContextLength}.");
         Require(BatchSize >= 1, $"batch_size must be ≥ 1, got {BatchSize}.");
+        Require(GradAccumSteps >= 1, $"grad_accum_steps must be ≥ 1, got {GradAccumSteps}.");
+        Require(Enum.IsDefined(Precision), $"precision must be auto, fp32 or bf16, got {Precision}.");
         Require(TokenBudget is null ? Steps >= 1 : TokenBudget >= 1, TokenBudget is null ? $"steps must be ≥ 1, got {Steps}." : $"token_budget must be ≥ 1, got {TokenBudget}.");
         Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
         Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");

@@ -1,4 +1,5 @@
 using SharpLM.Model;
+using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,6 +45,13 @@ public sealed class TrainingSession : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var device = Devices.Parse(config.Device);
+        var precision = PrecisionChoice.Resolve(config.Precision, device);
+        // A resumed run's saved choice keeps the reason it was made for; a flag clears that reason.
+        config = config with
+        {
+            Precision = precision.Precision,
+            PrecisionReason = config.Precision == PrecisionSetting.Auto ? precision.Reason : config.PrecisionReason ?? precision.Reason,
+        };
         var run = new RunDirectory(config.RunDirectory ?? RunDirectory.DefaultPath());
         string? checkpoint = run.LatestCheckpoint();
         if (resume && checkpoint is null)

@@ -83,6 +83,50 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_InBf16_SaysSoAndResumesInFp32FromItsFloat32Checkpoint()
+    {
+        string run = Path.Combine(directory, "bf16");
+        var trained = CliRun.Of(TinyTraining(run, "--precision", "bf16"));
+        Assert.True(trained.ExitCode == ExitCodes.Success, trained.Error + trained.Output);
+        Assert.Contains("precision: bf16 (set explicitly)", trained.Output, StringComparison.Ordinal);
+        var saved = SharpLM.Training.TrainingConfig.Load(Path.Combine(run, "config.json"));
+        Assert.Equal(SharpLM.Precision.PrecisionSetting.Bf16, saved.Precision);
+        Assert.Equal("set explicitly", saved.PrecisionReason);
+
+        var resumed = CliRun.Of("train", "--resume", "--run-dir", run, "--steps", "18", "--precision", "fp32");
+        Assert.True(resumed.ExitCode == ExitCodes.Success, resumed.Error + resumed.Output);
+        Assert.Contains("precision: fp32 (set explicitly)", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains("done: step 18", resumed.Output, StringComparison.Ordinal);
+
+        var generated = CliRun.Of("generate", "--checkpoint", run, "--prompt", "Once", "--max-tokens", "8", "--precision", "bf16");
+        Assert.True(generated.ExitCode == ExitCodes.Success, generated.Error);
+        Assert.StartsWith("Once", generated.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_ByDefault_RecordsTheAutomaticChoiceAndItsReason()
+    {
+        string run = Path.Combine(directory, "auto");
+        var trained = CliRun.Of(TinyTraining(run, "--steps", "3", "--eval-interval", "3", "--checkpoint-interval", "3"));
+        Assert.True(trained.ExitCode == ExitCodes.Success, trained.Error + trained.Output);
+
+        var expected = SharpLM.Precision.PrecisionChoice.Resolve(SharpLM.Precision.PrecisionSetting.Auto, TorchSharp.torch.CPU);
+        Assert.Contains($"precision: {expected}", trained.Output, StringComparison.Ordinal);
+        var saved = SharpLM.Training.TrainingConfig.Load(Path.Combine(run, "config.json"));
+        Assert.Equal(expected.Precision, saved.Precision);
+        Assert.StartsWith("auto: the CPU reports", saved.PrecisionReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_WithFloat16_IsRefusedWithOneLine()
+    {
+        var result = CliRun.Of(TinyTraining(Path.Combine(directory, "fp16"), "--precision", "fp16"));
+        Assert.NotEqual(ExitCodes.Success, result.ExitCode);
+        Assert.Contains("fp16", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_WithMissingFile_FailsWithOneLineError()
     {
         var result = CliRun.Of("train", "--train", Path.Combine(directory, "none.txt"), "--run-dir", Path.Combine(directory, "r1"));

@@ -1,5 +1,6 @@
 using SharpLM.Data;
 using SharpLM.Model;
+using SharpLM.Precision;
 using SharpLM.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -125,14 +126,16 @@ public sealed class TrainerTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Run_InterruptedThenResumedFromCheckpoint_EndsBitIdenticalToStraightRun()
+    [Theory]
+    [InlineData(PrecisionSetting.Fp32)]
+    [InlineData(PrecisionSetting.Bf16)]
+    public void Run_InterruptedThenResumedFromCheckpoint_EndsBitIdenticalToStraightRun(PrecisionSetting precision)
     {
-        var straightConfig = Config(Path.Combine(directory, "straight"), steps: 40);
+        var straightConfig = Config(Path.Combine(directory, "straight"), steps: 40) with { Precision = precision };
         var straight = Build(straightConfig, new RecordingObserver());
         straight.Trainer.Run(TrainingStart.Fresh, straight.Sampler, CancellationToken.None);
 
-        var config = Config(Path.Combine(directory, "resumed"), steps: 40);
+        var config = Config(Path.Combine(directory, "resumed"), steps: 40) with { Precision = precision };
         using var cancellation = new CancellationTokenSource();
         var first = Build(config, new RecordingObserver(p => { if (p.Step == 20) { cancellation.Cancel(); } }));
         var interrupted = first.Trainer.Run(TrainingStart.Fresh, first.Sampler, cancellation.Token);
@@ -177,10 +180,18 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(2, Checkpoint.Load(parts.Run.CheckpointPath(2), parts.Model, parts.Optimizer));
     }
 
-    [Fact]
-    public void Run_ThreeHundredSteps_KeepsMemoryFlat()
+    [Theory]
+    [InlineData(PrecisionSetting.Fp32)]
+    [InlineData(PrecisionSetting.Bf16)]
+    public void Run_ThreeHundredSteps_KeepsMemoryFlat(PrecisionSetting precision)
     {
-        var config = Config(Path.Combine(directory, "memory"), steps: 300) with { EvalInterval = 1000, CheckpointInterval = 1000, LogInterval = 10 };
+        var config = Config(Path.Combine(directory, "memory"), steps: 300) with
+        {
+            EvalInterval = 1000,
+            CheckpointInterval = 1000,
+            LogInterval = 10,
+            Precision = precision,
+        };
         long atStep50 = 0, atEnd = 0;
         var observer = new RecordingObserver(p =>
         {

@@ -1,0 +1,62 @@
+using static TorchSharp.torch;
+
+namespace SharpLM.Precision;
+
+/// <summary>
+/// The part of PyTorch's <c>torch.autocast</c> that SharpLM needs, which TorchSharp 0.107 does not bind: inside
+/// <see cref="Enter"/>, every matmul site (<see cref="Model.Linear"/>, attention) casts its float operands to the
+/// compute type with <see cref="ForMatmul"/>. The casts are autograd operations, so gradients reach the float32
+/// parameters in float32; libtorch's bf16 matmuls accumulate in float32. Statistics (RMSNorm, RoPE, softmax,
+/// cross-entropy, gradient norms) stay in float32 because those sites compute in float32 whatever their input.
+/// </summary>
+/// <remarks>
+/// The setting flows with the logical call (an <see cref="AsyncLocal{T}"/>), so tests and requests running in
+/// parallel on other threads keep their own; on the CPU the whole forward and backward run on the calling thread.
+/// </remarks>
+public static class Autocast
+{
+    static readonly AsyncLocal<ScalarType?> Current = new();
+
+    /// <summary>The dtype matmuls run in here, or null when autocast is off (everything in the tensors' own dtype).</summary>
+    public static ScalarType? ComputeType => Current.Value;
+
+    /// <summary>Runs matmuls in <paramref name="precision"/>'s compute type until the returned scope is disposed.</summary>
+    /// <exception cref="ArgumentException"><see cref="PrecisionSetting.Auto"/>: resolve it first.</exception>
+    public static IDisposable Enter(PrecisionSetting precision) => precision switch
+    {
+        PrecisionSetting.Fp32 => new Scope(null),
+        PrecisionSetting.Bf16 => new Scope(ScalarType.BFloat16),
+        _ => throw new ArgumentException($"resolve precision {precision} to fp32 or bf16 (PrecisionChoice.Resolve) before entering it.", nameof(precision)),
+    };
+
+    /// <summary>A matmul operand in the compute type: cast when autocast is on and it is a float of another dtype, else itself.</summary>
+    public static Tensor ForMatmul(Tensor operand)
+    {
+        ArgumentNullException.ThrowIfNull(operand);
+        return Current.Value is { } type && operand.dtype != type && operand.is_floating_point() ? operand.to(type) : operand;
+    }
+
+    /// <summary>Work that must run in float32 (statistics): half-precision inputs are widened, others returned as they are.</summary>
+    public static Tensor Widen(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? input.to(ScalarType.Float32) : input;
+    }
+
+    sealed class Scope : IDisposable
+    {
+        readonly ScalarType? previous = Current.Value;
+        bool disposed;
+
+        public Scope(ScalarType? type) => Current.Value = type;
+
+        public void Dispose()
+        {
+            if (!disposed)
+            {
+                Current.Value = previous;
+                disposed = true;
+            }
+        }
+    }
+}
