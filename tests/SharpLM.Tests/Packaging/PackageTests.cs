@@ -115,6 +115,9 @@ public sealed class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
 
         var help = DotnetCommand.Run(sharplm, feed.Root, feed.ChildEnvironment, "quickstart", "--help").AssertSuccess("sharplm quickstart --help");
         Assert.Contains("sharplm quickstart [options]", help.Output, StringComparison.Ordinal);
+        // In-process tests cannot see this: --version reports the entry assembly, which there is the test host.
+        var version = DotnetCommand.Run(sharplm, feed.Root, feed.ChildEnvironment, "--version").AssertSuccess("sharplm --version");
+        Assert.StartsWith(PackageFeed.Version + "+", version.Output, StringComparison.Ordinal);
 
         string work = Path.Combine(feed.Root, "tool-run");
         Directory.CreateDirectory(work);
