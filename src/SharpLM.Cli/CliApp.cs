@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using SharpLM.Cli.Commands;
 
@@ -7,8 +9,17 @@ namespace SharpLM.Cli;
 /// <summary>Builds the command tree and turns user mistakes into one-line errors with an exit code.</summary>
 public static class CliApp
 {
-    public static RootCommand CreateRootCommand() => new("SharpLM: train Transformer language models from scratch on TorchSharp.")
+    /// <summary>The name users type: the tool's command and the published executable.</summary>
+    public const string CommandName = "sharplm";
+
+    /// <summary>
+    /// A plain command with RootCommand's help and version options rather than a RootCommand, whose name is fixed
+    /// to the running file's, SharpLM.Cli (the assembly cannot be called sharplm beside the library SharpLM).
+    /// </summary>
+    public static Command CreateRootCommand() => new(CommandName, "SharpLM: train Transformer language models from scratch on TorchSharp.")
     {
+        new HelpOption(),
+        new VersionOption(),
         new QuickstartCommand(),
         new TrainCommand(),
         new GenerateCommand(),
@@ -30,7 +41,7 @@ public static class CliApp
             {
                 error.WriteLine($"error: {parseError.Message}");
             }
-            error.WriteLine("Run with --help for usage.");
+            error.WriteLine($"Run '{CommandPath(parse.CommandResult)} --help' for usage.");
             return ExitCodes.UsageError;
         }
         var configuration = new InvocationConfiguration
@@ -65,6 +76,11 @@ public static class CliApp
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    /// <summary>The command line that reaches a command, e.g. "sharplm tokenizer train".</summary>
+    static string CommandPath(CommandResult result) => result.Parent is CommandResult parent
+        ? $"{CommandPath(parent)} {result.Command.Name}"
+        : result.Command.Name;
 
     /// <summary>The message alone: ArgumentException appends " (Parameter 'x')", which the message already names.</summary>
     static string Describe(Exception exception) => exception is ArgumentException { ParamName: { } name } argument

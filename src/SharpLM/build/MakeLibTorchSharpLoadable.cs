@@ -7,11 +7,11 @@
 // GLIBCXX_3.4.30) refuse to load the library for that need alone. Marking the need weak
 // (VER_FLG_WEAK in its .gnu.version_r entry) makes the loader accept its absence and changes nothing else.
 //
-// The task copies the shim, and only where the system libstdc++ lacks the version, patches the copy and
-// reads it back to verify the flag. The package's original file is never touched.
+// The task copies the shim, patches the copy and reads it back to verify the flag; the package's original
+// file is never touched. It patches whatever the build machine's libstdc++ is: a published folder or a tool
+// package runs on other machines, and on a system that has the version a weak need is met like a strong one.
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -20,16 +20,12 @@ using Microsoft.Build.Utilities;
 
 public sealed class MakeLibTorchSharpLoadable : Task
 {
-    const uint ShtGnuVerdef = 0x6ffffffd;
     const uint ShtGnuVerneed = 0x6ffffffe;
     const ushort VerFlgWeak = 0x2;
 
     [Required] public string SourcePath { get; set; } = "";
     [Required] public string DestinationPath { get; set; } = "";
     [Required] public string VersionName { get; set; } = "";
-
-    /// <summary>Optional: the libstdc++ to check; found through ldconfig when empty.</summary>
-    public string SystemLibStdCxx { get; set; } = "";
 
     [Output] public bool Patched { get; set; }
 
@@ -38,11 +34,7 @@ public sealed class MakeLibTorchSharpLoadable : Task
         try
         {
             byte[] shim = File.ReadAllBytes(SourcePath);
-            string libStdCxx = string.IsNullOrEmpty(SystemLibStdCxx) ? FindSystemLibStdCxx() : SystemLibStdCxx;
-            bool systemHasVersion = libStdCxx.Length > 0 && DefinedVersions(File.ReadAllBytes(libStdCxx)).Contains(VersionName);
-            bool shimNeedsVersion = NeededVersionFlags(shim).ContainsKey(VersionName);
-
-            if (shimNeedsVersion && !systemHasVersion)
+            if (NeededVersionFlags(shim).ContainsKey(VersionName))
             {
                 if (SetWeakFlag(shim, VersionName) == 0)
                 {
@@ -50,8 +42,7 @@ public sealed class MakeLibTorchSharpLoadable : Task
                     return false;
                 }
                 Patched = true;
-                Log.LogMessage(MessageImportance.Normal,
-                    $"{Path.GetFileName(SourcePath)}: marked the need for {VersionName} weak (system libstdc++ '{libStdCxx}' lacks it).");
+                Log.LogMessage(MessageImportance.Normal, $"{Path.GetFileName(SourcePath)}: marked the need for {VersionName} weak.");
             }
 
             Directory.CreateDirectory(Path.GetDirectoryName(DestinationPath)!);
@@ -77,31 +68,6 @@ public sealed class MakeLibTorchSharpLoadable : Task
             Log.LogError($"Preparing {SourcePath}: {exception.Message}");
             return false;
         }
-    }
-
-    static string FindSystemLibStdCxx()
-    {
-        foreach (string ldconfig in new[] { "/sbin/ldconfig", "/usr/sbin/ldconfig" })
-        {
-            if (!File.Exists(ldconfig))
-            {
-                continue;
-            }
-            var start = new ProcessStartInfo(ldconfig, "-p") { RedirectStandardOutput = true, UseShellExecute = false };
-            using var process = Process.Start(start)!;
-            string output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            foreach (string line in output.Split('\n'))
-            {
-                int arrow = line.IndexOf("=>", StringComparison.Ordinal);
-                if (line.TrimStart().StartsWith("libstdc++.so.6 ", StringComparison.Ordinal) && line.Contains("x86-64") && arrow > 0)
-                {
-                    return line.Substring(arrow + 2).Trim();
-                }
-            }
-        }
-        string[] usual = { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" };
-        return usual.FirstOrDefault(File.Exists) ?? "";
     }
 
     // The task compiles against netstandard2.0, hence a plain struct rather than a record.
@@ -145,31 +111,6 @@ public sealed class MakeLibTorchSharpLoadable : Task
         int start = checked((int)(strings.Offset + offset));
         int end = Array.IndexOf(elf, (byte)0, start);
         return Encoding.ASCII.GetString(elf, start, end - start);
-    }
-
-    /// <summary>Version names a library defines (.gnu.version_d: Elf64_Verdef / Elf64_Verdaux).</summary>
-    static HashSet<string> DefinedVersions(byte[] elf)
-    {
-        var sections = Sections(elf);
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var verdef in sections.Where(s => s.Type == ShtGnuVerdef))
-        {
-            var strings = sections[(int)verdef.Link];
-            long at = verdef.Offset;
-            for (uint i = 0; i < verdef.Info; i++)
-            {
-                int entry = checked((int)at);
-                uint aux = BitConverter.ToUInt32(elf, entry + 12);
-                names.Add(ReadString(elf, strings, BitConverter.ToUInt32(elf, entry + (int)aux)));
-                uint next = BitConverter.ToUInt32(elf, entry + 16);
-                if (next == 0)
-                {
-                    break;
-                }
-                at += next;
-            }
-        }
-        return names;
     }
 
     /// <summary>Offsets of every Elf64_Vernaux (.gnu.version_r) with its name.</summary>
