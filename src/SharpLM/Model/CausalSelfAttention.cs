@@ -122,7 +122,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         {
             AttentionKernel.Reference => Functional.ScaledDotProductAttention(query, key, value, CausalMask(input.shape[^2], input.device)),
             AttentionKernel.Fused => nn.functional.scaled_dot_product_attention(
-                Autocast.ForMatmul(query), Autocast.ForMatmul(key), Autocast.ForMatmul(value), is_casual: true),
+                Autocast.ForFusedAttention(query), Autocast.ForFusedAttention(key), Autocast.ForFusedAttention(value), is_casual: true),
             _ => throw new InvalidOperationException($"Unknown attention kernel {Kernel}."),
         };
         var merged = heads.transpose(-3, -2).flatten(-2); // (..., seq, dModel): eq. 12

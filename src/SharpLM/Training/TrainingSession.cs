@@ -63,6 +63,7 @@ public sealed class TrainingSession : IDisposable
             throw new IOException($"{run.Path} already holds a run; pass --resume to continue it or choose another --run-dir.");
         }
         run.EnsureWritable();
+        Memory.NativeHeap.RetainFreedMemory();
         if (config.Threads > 0)
         {
             set_num_threads(config.Threads);
