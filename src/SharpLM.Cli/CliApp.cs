@@ -12,6 +12,7 @@ public static class CliApp
         new QuickstartCommand(),
         new TrainCommand(),
         new GenerateCommand(),
+        new EvaluateCommand(),
         new ExperimentCommand(),
         new TokenizerCommand(),
         new TokenizeCommand(),
