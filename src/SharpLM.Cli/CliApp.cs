@@ -13,6 +13,7 @@ public static class CliApp
         new TrainCommand(),
         new GenerateCommand(),
         new EvaluateCommand(),
+        new ExportCommand(),
         new ExperimentCommand(),
         new TokenizerCommand(),
         new TokenizeCommand(),

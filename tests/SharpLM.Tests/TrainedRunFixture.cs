@@ -20,7 +20,7 @@ public sealed class TrainedRunFixture : IDisposable
         StoryCorpus.Write(validation, 20, 2);
         StoryCorpus.Write(HeldOutText, 12, 3);
         Run = Path.Combine(Directory, "run");
-        var trained = CliRun.Of("train", "--train", train, "--val", validation, "--vocab-size", "400", "--context-length", "32",
+        var trained = CliRun.Of("train", "--train", train, "--val", validation, "--vocab-size", "400", "--context-length", "64",
             "--d-model", "32", "--num-layers", "2", "--num-heads", "2", "--d-ff", "64", "--batch-size", "8", "--steps", "60",
             "--warmup-iters", "5", "--eval-interval", "60", "--eval-batches", "2", "--checkpoint-interval", "60",
             "--log-interval", "30", "--run-dir", Run);
@@ -38,6 +38,24 @@ public sealed class TrainedRunFixture : IDisposable
 
     /// <summary>Stories of the built-in corpus drawn with another seed than the training ones.</summary>
     public string HeldOutText { get; }
+
+    readonly Dictionary<string, string> made = new(StringComparer.Ordinal);
+
+    /// <summary>A file under <see cref="Directory"/> made once by <paramref name="make"/> (e.g. an export) and shared by the tests.</summary>
+    public string File(string name, Action<string> make)
+    {
+        ArgumentNullException.ThrowIfNull(make);
+        lock (made)
+        {
+            if (!made.TryGetValue(name, out string? path))
+            {
+                path = Path.Combine(Directory, name);
+                make(path);
+                made.Add(name, path);
+            }
+            return path;
+        }
+    }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }

@@ -23,7 +23,7 @@ public sealed class EvaluateCommandTests(TrainedRunFixture run)
         Assert.Equal(expected.BitsPerByte, json.RootElement.GetProperty("bits_per_byte").GetDouble());
         Assert.Equal(expected.Tokens, json.RootElement.GetProperty("tokens").GetInt64());
         Assert.Equal(16, json.RootElement.GetProperty("stride").GetInt32());
-        Assert.Equal(32, json.RootElement.GetProperty("window_length").GetInt32());
+        Assert.Equal(64, json.RootElement.GetProperty("window_length").GetInt32());
     }
 
     [Fact]
@@ -33,14 +33,14 @@ public sealed class EvaluateCommandTests(TrainedRunFixture run)
         Assert.True(result.ExitCode == ExitCodes.Success, result.Error);
         using var trained = TrainedModel.Load(run.Run, null, CPU);
         var expected = HeldOutEvaluation.Run(trained, run.HeldOutText, null, batchSize: 8, CPU);
-        Assert.Contains("windows of 32 tokens, stride 32 (non-overlapping)", result.Output, StringComparison.Ordinal);
+        Assert.Contains("windows of 64 tokens, stride 64 (non-overlapping)", result.Output, StringComparison.Ordinal);
         Assert.Contains(string.Create(CultureInfo.CurrentCulture, $"loss {expected.Loss:F4} nats/token"), result.Output, StringComparison.Ordinal);
         Assert.Contains("bits per byte", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Evaluate_WithStrideLongerThanTheContext_FailsWithOneLineError() =>
-        CliRun.Of("evaluate", "--checkpoint", run.Run, "--data", run.HeldOutText, "--stride", "33").AssertOneLineError("stride must be in [1, 32]");
+        CliRun.Of("evaluate", "--checkpoint", run.Run, "--data", run.HeldOutText, "--stride", "65").AssertOneLineError("stride must be in [1, 64]");
 
     [Fact]
     public void Evaluate_WithMissingData_FailsWithOneLineError() =>

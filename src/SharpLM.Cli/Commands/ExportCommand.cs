@@ -1,0 +1,43 @@
+using System.CommandLine;
+using SharpLM.Export;
+using SharpLM.Generation;
+
+namespace SharpLM.Cli.Commands;
+
+/// <summary>`sharplm export`: writes a trained model in a format other programs run (GGUF for llama.cpp).</summary>
+internal sealed class ExportCommand : Command
+{
+    readonly Option<string> checkpoint = new("--checkpoint", "-c") { Description = "A checkpoint file, or a run directory (its latest checkpoint).", Required = true };
+    readonly Option<string> tokenizer = new("--tokenizer") { Description = "Tokenizer directory [default: the run's tokenizer/]." };
+    readonly Option<string> format = new("--format", "-f") { Description = "gguf (llama.cpp, Ollama, LM Studio, LLamaSharp).", Required = true };
+    readonly Option<string> outPath = new("--out", "-o") { Description = "File to write.", Required = true };
+    readonly Option<string> dtype = new("--dtype") { Description = "Weight type: f32, f16 or bf16.", DefaultValueFactory = _ => "f32" };
+
+    public ExportCommand() : base("export", "Export a trained model for other programs: GGUF for llama.cpp.")
+    {
+        Options.Add(checkpoint);
+        Options.Add(tokenizer);
+        Options.Add(format);
+        Options.Add(outPath);
+        Options.Add(dtype);
+        SetAction(Run);
+    }
+
+    int Run(ParseResult parse)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var weights = ExportDTypes.Parse(parse.GetValue(dtype)!);
+        string target = parse.GetRequiredValue(outPath);
+        string kind = parse.GetRequiredValue(format).ToLowerInvariant();
+        if (kind != "gguf")
+        {
+            throw new ArgumentException($"unknown format \"{kind}\": expected gguf.");
+        }
+        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), TorchSharp.torch.CPU);
+        string name = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(trained.CheckpointPath)))) ?? "sharplm";
+        GgufExport.Write(trained.Model, trained.Tokenizer, name, weights, target);
+        output.WriteLine($"wrote {target} ({new FileInfo(target).Length / 1e6:F2} MB, {kind}, {weights.ToString().ToLowerInvariant()}, " +
+            $"{trained.Model.ParameterCount:N0} parameters) from {trained.CheckpointPath}");
+        return ExitCodes.Success;
+    }
+}
