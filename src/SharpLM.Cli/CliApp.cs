@@ -14,6 +14,7 @@ public static class CliApp
         new GenerateCommand(),
         new EvaluateCommand(),
         new ExportCommand(),
+        new ImportCommand(),
         new ExperimentCommand(),
         new TokenizerCommand(),
         new TokenizeCommand(),

@@ -4,16 +4,19 @@ using SharpLM.Generation;
 
 namespace SharpLM.Cli.Commands;
 
-/// <summary>`sharplm export`: writes a trained model in a format other programs run (GGUF for llama.cpp).</summary>
+/// <summary>
+/// `sharplm export`: writes a trained model in a format other programs read: GGUF for llama.cpp, a PyTorch state dict,
+/// or safetensors (both under the CS336 keys).
+/// </summary>
 internal sealed class ExportCommand : Command
 {
     readonly Option<string> checkpoint = new("--checkpoint", "-c") { Description = "A checkpoint file, or a run directory (its latest checkpoint).", Required = true };
     readonly Option<string> tokenizer = new("--tokenizer") { Description = "Tokenizer directory [default: the run's tokenizer/]." };
-    readonly Option<string> format = new("--format", "-f") { Description = "gguf (llama.cpp, Ollama, LM Studio, LLamaSharp).", Required = true };
+    readonly Option<string> format = new("--format", "-f") { Description = "gguf (llama.cpp, Ollama, LM Studio, LLamaSharp), pytorch (torch.load) or safetensors.", Required = true };
     readonly Option<string> outPath = new("--out", "-o") { Description = "File to write.", Required = true };
     readonly Option<string> dtype = new("--dtype") { Description = "Weight type: f32, f16 or bf16.", DefaultValueFactory = _ => "f32" };
 
-    public ExportCommand() : base("export", "Export a trained model for other programs: GGUF for llama.cpp.")
+    public ExportCommand() : base("export", "Export a trained model for other programs: GGUF for llama.cpp, PyTorch or safetensors state dicts.")
     {
         Options.Add(checkpoint);
         Options.Add(tokenizer);
@@ -29,13 +32,39 @@ internal sealed class ExportCommand : Command
         var weights = ExportDTypes.Parse(parse.GetValue(dtype)!);
         string target = parse.GetRequiredValue(outPath);
         string kind = parse.GetRequiredValue(format).ToLowerInvariant();
-        if (kind != "gguf")
+        if (kind is not ("gguf" or "pytorch" or "safetensors"))
         {
-            throw new ArgumentException($"unknown format \"{kind}\": expected gguf.");
+            throw new ArgumentException($"unknown format \"{kind}\": expected gguf, pytorch or safetensors.");
         }
         using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), TorchSharp.torch.CPU);
-        string name = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(trained.CheckpointPath)))) ?? "sharplm";
-        GgufExport.Write(trained.Model, trained.Tokenizer, name, weights, target);
+        if (kind == "gguf")
+        {
+            string name = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(trained.CheckpointPath)))) ?? "sharplm";
+            GgufExport.Write(trained.Model, trained.Tokenizer, name, weights, target);
+        }
+        else
+        {
+            var stateDict = StateDicts.Export(trained.Model, weights);
+            try
+            {
+                if (kind == "pytorch")
+                {
+                    PyTorchStateDict.Write(target, stateDict);
+                }
+                else
+                {
+                    Safetensors.Write(target, stateDict, new Dictionary<string, string>
+                    {
+                        ["format"] = "pt", // what Hugging Face's loaders expect of a PyTorch model's file
+                        [StateDictImport.ModelConfigMetadataKey] = trained.Model.Config.ToJson(),
+                    });
+                }
+            }
+            finally
+            {
+                StateDicts.Dispose(stateDict);
+            }
+        }
         output.WriteLine($"wrote {target} ({new FileInfo(target).Length / 1e6:F2} MB, {kind}, {weights.ToString().ToLowerInvariant()}, " +
             $"{trained.Model.ParameterCount:N0} parameters) from {trained.CheckpointPath}");
         return ExitCodes.Success;
