@@ -42,11 +42,9 @@ internal sealed class EvaluateCommand : Command
         var progressOutput = asJson ? parse.InvocationConfiguration.Error : output;
         var report = ProgressDisplay.Run(progressOutput, board =>
         {
-            var bar = board.Add("evaluating", 1);
-            var result = HeldOutEvaluation.Run(trained, dataPath, parse.GetValue(stride), parse.GetValue(batchSize), target,
-                new CallbackProgress<double>(done => bar.Update(done)));
-            bar.Update(1);
-            return result;
+            var bar = board.Add("evaluating windows", 1);
+            return HeldOutEvaluation.Run(trained, dataPath, parse.GetValue(stride), parse.GetValue(batchSize), target,
+                new CallbackProgress<(long Done, long Total)>(progress => bar.Update(progress.Done, progress.Total)));
         });
         if (asJson)
         {

@@ -24,7 +24,7 @@ public static class HeldOutEvaluation
 {
     /// <param name="dataPath">A token file (with its .json description) or a UTF-8 text file, which is tokenized first.</param>
     /// <param name="stride">How far windows advance; null for the context length (non-overlapping windows).</param>
-    public static HeldOutReport Run(TrainedModel trained, string dataPath, int? stride, int batchSize, Device device, IProgress<double>? fractionDone = null)
+    public static HeldOutReport Run(TrainedModel trained, string dataPath, int? stride, int batchSize, Device device, IProgress<(long Done, long Total)>? windowsDone = null)
     {
         ArgumentNullException.ThrowIfNull(trained);
         ArgumentNullException.ThrowIfNull(dataPath);
@@ -39,7 +39,7 @@ public static class HeldOutEvaluation
             int contextLength = trained.Model.Config.ContextLength;
             int advance = stride ?? contextLength;
             var windows = EvaluationWindows.Strided(data.Count, contextLength, advance);
-            var progress = fractionDone is null ? null : new CallbackProgress<long>(done => fractionDone.Report((double)done / windows.Count));
+            var progress = windowsDone is null ? null : new CallbackProgress<long>(done => windowsDone.Report((done, windows.Count)));
             var result = Evaluation.Evaluate(trained.Model, data, windows, batchSize, device, progress);
             long bytes = ScoredBytes(trained, data);
             return new HeldOutReport(dataPath, result.Loss, result.Perplexity, result.Tokens, bytes,

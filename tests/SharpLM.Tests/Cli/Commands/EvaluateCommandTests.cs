@@ -36,6 +36,7 @@ public sealed class EvaluateCommandTests(TrainedRunFixture run)
         Assert.Contains("windows of 64 tokens, stride 64 (non-overlapping)", result.Output, StringComparison.Ordinal);
         Assert.Contains(string.Create(CultureInfo.CurrentCulture, $"loss {expected.Loss:F4} nats/token"), result.Output, StringComparison.Ordinal);
         Assert.Contains("bits per byte", result.Output, StringComparison.Ordinal);
+        Assert.Contains($"evaluating windows: done, {expected.Windows}", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
