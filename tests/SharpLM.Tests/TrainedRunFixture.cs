@@ -21,9 +21,9 @@ public sealed class TrainedRunFixture : IDisposable
         StoryCorpus.Write(HeldOutText, 12, 3);
         Run = Path.Combine(Directory, "run");
         var trained = CliRun.Of("train", "--train", train, "--val", validation, "--vocab-size", "400", "--context-length", "64",
-            "--d-model", "32", "--num-layers", "2", "--num-heads", "2", "--d-ff", "64", "--batch-size", "8", "--steps", "60",
-            "--warmup-iters", "5", "--eval-interval", "60", "--eval-batches", "2", "--checkpoint-interval", "60",
-            "--log-interval", "30", "--run-dir", Run);
+            "--d-model", "32", "--num-layers", "2", "--num-heads", "2", "--d-ff", "64", "--batch-size", "8", "--steps", "300",
+            "--warmup-iters", "10", "--eval-interval", "300", "--eval-batches", "2", "--checkpoint-interval", "300",
+            "--log-interval", "100", "--run-dir", Run);
         if (trained.ExitCode != ExitCodes.Success)
         {
             throw new InvalidOperationException($"training the fixture run failed: {trained.Error}{trained.Output}");
