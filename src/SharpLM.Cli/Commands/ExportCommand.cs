@@ -28,44 +28,13 @@ internal sealed class ExportCommand : Command
 
     int Run(ParseResult parse)
     {
-        var output = parse.InvocationConfiguration.Output;
         var weights = ExportDTypes.Parse(parse.GetValue(dtype)!);
+        var kind = ModelExport.ParseFormat(parse.GetRequiredValue(format));
         string target = parse.GetRequiredValue(outPath);
-        string kind = parse.GetRequiredValue(format).ToLowerInvariant();
-        if (kind is not ("gguf" or "pytorch" or "safetensors"))
-        {
-            throw new ArgumentException($"unknown format \"{kind}\": expected gguf, pytorch or safetensors.");
-        }
         using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), TorchSharp.torch.CPU);
-        if (kind == "gguf")
-        {
-            string name = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(trained.CheckpointPath)))) ?? "sharplm";
-            GgufExport.Write(trained.Model, trained.Tokenizer, name, weights, target);
-        }
-        else
-        {
-            var stateDict = StateDicts.Export(trained.Model, weights);
-            try
-            {
-                if (kind == "pytorch")
-                {
-                    PyTorchStateDict.Write(target, stateDict);
-                }
-                else
-                {
-                    Safetensors.Write(target, stateDict, new Dictionary<string, string>
-                    {
-                        ["format"] = "pt", // what Hugging Face's loaders expect of a PyTorch model's file
-                        [StateDictImport.ModelConfigMetadataKey] = trained.Model.Config.ToJson(),
-                    });
-                }
-            }
-            finally
-            {
-                StateDicts.Dispose(stateDict);
-            }
-        }
-        output.WriteLine($"wrote {target} ({new FileInfo(target).Length / 1e6:F2} MB, {kind}, {weights.ToString().ToLowerInvariant()}, " +
+        ModelExport.Write(trained, kind, weights, target);
+        parse.InvocationConfiguration.Output.WriteLine(
+            $"wrote {target} ({new FileInfo(target).Length / 1e6:F2} MB, {kind.ToString().ToLowerInvariant()}, {weights.ToString().ToLowerInvariant()}, " +
             $"{trained.Model.ParameterCount:N0} parameters) from {trained.CheckpointPath}");
         return ExitCodes.Success;
     }
