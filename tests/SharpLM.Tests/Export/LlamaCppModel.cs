@@ -54,8 +54,8 @@ public sealed class LlamaCppModel : IDisposable
         var buffer = new byte[ids.Length * 64 + 64];
         var (vocabularyAddress, detokenizeAddress) = DetokenizeAddresses.Value;
         var getVocabulary = (delegate* unmanaged<nint, nint>)vocabularyAddress;
-        // bool parameters of the C API are one byte.
-        var detokenize = (delegate* unmanaged<nint, int*, int, byte*, int, byte, byte, int>)detokenizeAddress;
+        // The two C bools go as 32-bit 0/1: clang-built callees may read a bool argument as a zero-extended int.
+        var detokenize = (delegate* unmanaged<nint, int*, int, byte*, int, int, int, int>)detokenizeAddress;
         int length;
         fixed (LLamaToken* tokenPointer = tokens)
         fixed (byte* bufferPointer = buffer)
