@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace SharpLM.Bench;
 
 /// <summary>
-/// The machine's practical fp32 matmul peak: what libtorch achieves on a large square matmul. Model FLOP
+/// The machine's practical matmul peak in a dtype: what libtorch achieves on a large square matmul. Model FLOP
 /// utilisation (MFU) divides a training step's achieved FLOP/s by this figure, measured in the same run.
 /// </summary>
 public static class MatmulPeak
@@ -13,17 +13,18 @@ public static class MatmulPeak
     public static IReadOnlyList<int> Sizes { get; } = [1024, 2048, 3072];
 
     /// <summary>The best median GFLOP/s over <see cref="Sizes"/>: the denominator of MFU.</summary>
-    public static double PeakGigaflopsPerSecond(Device device) => Sizes.Max(size => GigaflopsPerSecond(device, size));
+    public static double PeakGigaflopsPerSecond(Device device, ScalarType dtype = ScalarType.Float32) =>
+        Sizes.Max(size => GigaflopsPerSecond(device, size, dtype));
 
-    /// <summary>Median GFLOP/s of an n×n by n×n float32 matmul (2n³ FLOPs) on <paramref name="device"/>.</summary>
-    public static double GigaflopsPerSecond(Device device, int size = 2048, int warmup = 2, int iterations = 7)
+    /// <summary>Median GFLOP/s of an n×n by n×n matmul (2n³ FLOPs) in <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    public static double GigaflopsPerSecond(Device device, int size = 2048, ScalarType dtype = ScalarType.Float32, int warmup = 2, int iterations = 7)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         using var scope = NewDisposeScope();
         using var generator = new Generator(0, device);
-        var a = randn([size, size], generator: generator, device: device); // (n, n)
-        var b = randn([size, size], generator: generator, device: device); // (n, n)
+        var a = randn([size, size], generator: generator, device: device).to(dtype); // (n, n)
+        var b = randn([size, size], generator: generator, device: device).to(dtype); // (n, n)
         double milliseconds = Timing.MedianMilliseconds(() =>
         {
             using var product = matmul(a, b); // (n, n)

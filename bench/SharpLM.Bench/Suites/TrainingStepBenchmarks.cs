@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using SharpLM.Accounting;
 using SharpLM.Data;
+using SharpLM.Memory;
+using SharpLM.Precision;
 using SharpLM.Model;
 using SharpLM.Training;
 using TorchSharp;
@@ -10,95 +12,154 @@ using static TorchSharp.torch;
 namespace SharpLM.Bench.Suites;
 
 /// <summary>
-/// A full training step of the TinyStories model (forward, cross-entropy, backward, clipping, AdamW) at batch 16 ×
-/// context 256: tokens/s, model FLOP utilisation against the matmul peak measured in the same run, where the time
-/// goes (phases, and forward time per component through hooks), the projection of the handout's 40,960,000-token CPU
-/// run, batch sampling throughput, and measured peak memory beside the accounting's prediction.
+/// A full training step of the TinyStories model (forward, cross-entropy, backward, clipping, AdamW: the
+/// <see cref="TrainingStep"/> that `sharplm train` runs) at batch 16 × context 256 in fp32 and in bf16 mixed precision,
+/// side by side with the same step in PyTorch when Debian's python3-torch is installed: tokens/s, model FLOP
+/// utilisation against the fp32 and the bf16 matmul peaks measured in the same run, the projection of the handout's
+/// 40,960,000-token CPU run, where the bf16 forward's time goes, batch sampling throughput, and measured peak memory
+/// beside the accounting's prediction.
 /// </summary>
 public static class TrainingStepBenchmarks
 {
-    const int BatchSize = 16, Warmup = 1, Iterations = 3;
+    const int BatchSize = 16, Warmup = 1, Iterations = 3, Rounds = 2;
     const long HandoutTokens = 40_960_000;
     static readonly TimeSpan HandoutTime = new(1, 22, 0);
 
     /// <summary>Set in a child process that measures the peak memory of one step at this batch size.</summary>
     const string MemoryBatchVariable = "SHARPLM_BENCH_MEMORY_BATCH";
 
+    /// <summary>Set in a child process that times training steps in this precision.</summary>
+    const string StepPrecisionVariable = "SHARPLM_BENCH_STEP_PRECISION";
+
     public static void Run()
     {
         var device = CPU;
         var config = TransformerConfig.TinyStories;
+        // As TrainingSession does for every run: freed native memory is kept for the next step.
+        NativeHeap.RetainFreedMemory();
         if (Environment.GetEnvironmentVariable(MemoryBatchVariable) is { } batch)
         {
             MeasureOneStep(config, device, int.Parse(batch, CultureInfo.InvariantCulture));
             return;
         }
-        double peak = MatmulPeak.PeakGigaflopsPerSecond(device);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 matmul peak (same run): {peak:F1} GFLOP/s"));
+        if (Environment.GetEnvironmentVariable(StepPrecisionVariable) is { } precision)
+        {
+            TimeSteps(config, device, Enum.Parse<PrecisionSetting>(precision));
+            return;
+        }
+        double fp32Peak = MatmulPeak.PeakGigaflopsPerSecond(device, ScalarType.Float32);
+        double bf16Peak = MatmulPeak.PeakGigaflopsPerSecond(device, ScalarType.BFloat16);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"matmul peaks (same run): fp32 {fp32Peak:F1} GFLOP/s, bf16 {bf16Peak:F1} GFLOP/s; {PrecisionChoice.Resolve(PrecisionSetting.Auto, device)}"));
         Console.WriteLine();
 
+        string? peerMissing = PyTorchPeer.Unavailable();
+        int threads = get_num_threads();
+        double? peerBefore = peerMissing is null ? PyTorchPeer.StepMilliseconds(threads, BatchSize, autocastBf16: false) : null;
+        var steps = StepMilliseconds([PrecisionSetting.Fp32, PrecisionSetting.Bf16]);
+        double? peerAfter = peerMissing is null ? PyTorchPeer.StepMilliseconds(threads, BatchSize, autocastBf16: false) : null;
+        double? peerBf16 = peerMissing is null ? PyTorchPeer.StepMilliseconds(threads, BatchSize, autocastBf16: true) : null;
+
+        double flops = FlopAccounting.TrainingStep(config, BatchSize);
+        long tokens = (long)BatchSize * config.ContextLength;
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var kernel in new[] { AttentionKernel.Fused, AttentionKernel.Reference })
+        void Row(string name, double milliseconds)
         {
-            var phases = StepPhases(config with { AttentionKernel = kernel }, device, BatchSize);
-            double stepSeconds = phases.Values.Sum();
-            double tokensPerSecond = BatchSize * config.ContextLength / stepSeconds;
-            double flops = FlopAccounting.TrainingStep(config, BatchSize);
-            double mfu = flops / stepSeconds / 1e9 / peak;
-            var projected = TimeSpan.FromSeconds(HandoutTokens / tokensPerSecond);
-            rows.Add([kernel.ToString(), F(stepSeconds * 1e3, "F0"), F(tokensPerSecond, "N0"), F(flops / stepSeconds / 1e9, "F1"),
-                F(100 * mfu, "F1") + $"% ({(mfu >= 0.4 ? "met" : "MISSED")} ≥ 40%)",
-                string.Join(", ", phases.Select(p => $"{p.Key} {100 * p.Value / stepSeconds:F0}%")),
-                $"{projected:h\\:mm} (handout: {HandoutTime:h\\:mm} on 16 cores)"]);
+            double gflops = flops / (milliseconds * 1e-3) / 1e9;
+            var projected = TimeSpan.FromSeconds(HandoutTokens / (tokens / (milliseconds * 1e-3)));
+            rows.Add([name, F(milliseconds, "F0"), F(tokens / (milliseconds * 1e-3), "N0"), F(gflops, "F1"),
+                F(100 * gflops / fp32Peak, "F1") + "%", F(100 * gflops / bf16Peak, "F1") + "%", Hours(projected)]);
+        }
+        Row("SharpLM fp32", steps[PrecisionSetting.Fp32]);
+        Row("SharpLM bf16", steps[PrecisionSetting.Bf16]);
+        if (peerBefore is { } before && peerAfter is { } after && peerBf16 is { } peerMixed)
+        {
+            Row("PyTorch fp32, before", before);
+            Row("PyTorch fp32, after", after);
+            Row("PyTorch bf16 autocast", peerMixed);
         }
         MarkdownTable.Print(Console.Out,
-            ["attention", "step ms", "tokens/s", "GFLOP/s", "MFU", "time by phase", "40.96M-token run"], rows);
+            ["step", "ms", "tokens/s", "GFLOP/s", "MFU (fp32 peak)", "MFU (bf16 peak)", $"40.96M-token run (handout: {Hours(HandoutTime)} on 16 cores)"], rows);
         Console.WriteLine();
 
-        ForwardProfile(config, device);
+        double bf16Ms = steps[PrecisionSetting.Bf16];
+        double bf16Mfu = flops / (bf16Ms * 1e-3) / 1e9 / bf16Peak;
+        var bf16Run = TimeSpan.FromSeconds(HandoutTokens / (tokens / (bf16Ms * 1e-3)));
+        var targets = new List<IReadOnlyList<string>>
+        {
+            Target("bf16 step ÷ fp32 step (speed)", steps[PrecisionSetting.Fp32] / bf16Ms, "F2", "×", 3, "≥ 3×"),
+            Target("bf16 tokens/s", tokens / (bf16Ms * 1e-3), "N0", "", 2500, "≥ 2,500"),
+            Target("bf16 MFU against the bf16 peak", 100 * bf16Mfu, "F1", "%", 45, "≥ 45%"),
+            (IReadOnlyList<string>)["40.96M-token run at the bf16 speed", Hours(bf16Run), "≤ 4 h 30 min", bf16Run <= TimeSpan.FromHours(4.5) ? "met" : "MISSED"],
+        };
+        if (peerBefore is { } b && peerAfter is { } a)
+        {
+            double peer = (a + b) / 2;
+            targets.Add(Target("SharpLM fp32 ÷ PyTorch fp32 (speed, mean of before and after)", peer / steps[PrecisionSetting.Fp32], "F2", "×", null, ""));
+            targets.Add(Target("SharpLM bf16 ÷ PyTorch fp32 (speed)", peer / bf16Ms, "F2", "×", 4, "≥ 4×"));
+            targets.Add(Target("SharpLM bf16 ÷ PyTorch bf16 autocast (speed)", peerBf16!.Value / bf16Ms, "F2", "×", null, ""));
+        }
+        else
+        {
+            targets.Add(["SharpLM ÷ PyTorch", "not measured", "", $"peer unavailable: {peerMissing}"]);
+        }
+        MarkdownTable.Print(Console.Out, ["target", "measured", "goal", "result"], targets);
+        Console.WriteLine();
+
+        ForwardProfile(config, device, PrecisionSetting.Bf16);
         Console.WriteLine();
         BatchSampling(config);
         Console.WriteLine();
         MemoryBesidePrediction(config);
     }
 
-    /// <summary>Median seconds of each phase of a training step.</summary>
-    static Dictionary<string, double> StepPhases(TransformerConfig config, Device device, int batchSize)
+    static IReadOnlyList<string> Target(string name, double value, string format, string unit, double? goal, string goalText) =>
+        [name, F(value, format) + unit, goalText, goal is { } g ? (value >= g ? "met" : "MISSED") : ""];
+
+    /// <summary>
+    /// Median milliseconds of a whole <see cref="TrainingStep"/> in each precision. Each measurement runs in a fresh
+    /// process, as a user trains one model per process (two models stepping in turn in one process share, and
+    /// fragment, the retained native heap); the precisions alternate over <see cref="Rounds"/> rounds so that
+    /// background load falls on both alike.
+    /// </summary>
+    static Dictionary<PrecisionSetting, double> StepMilliseconds(PrecisionSetting[] precisions)
     {
-        using var generator = new Generator(1);
-        using var model = new TransformerLM(config, device, generator: generator);
-        using var optimizer = new SharpLM.Training.AdamW(model.parameters(), 1e-3, 0.9, 0.95, 1e-8, 0.1);
-        var parameters = model.parameters().ToList();
-        using var inputs = randint(config.VocabSize, [batchSize, config.ContextLength], generator: generator, dtype: ScalarType.Int64);
-        using var targets = randint(config.VocabSize, [batchSize, config.ContextLength], generator: generator, dtype: ScalarType.Int64);
-        var samples = new Dictionary<string, List<double>> { ["forward"] = [], ["backward"] = [], ["clip"] = [], ["AdamW"] = [] };
-        var clock = new Stopwatch();
-        for (int i = 0; i < Warmup + Iterations; i++)
+        var samples = precisions.ToDictionary(p => p, _ => new List<double>());
+        for (int round = 0; round < Rounds; round++)
         {
-            using var scope = NewDisposeScope();
-            clock.Restart();
-            var loss = Losses.CrossEntropy(model.call(inputs), targets);
-            double forward = clock.Elapsed.TotalSeconds;
-            optimizer.zero_grad();
-            loss.backward();
-            double backward = clock.Elapsed.TotalSeconds;
-            GradientClipping.ClipGradNorm(parameters, 1.0);
-            double clip = clock.Elapsed.TotalSeconds;
-            optimizer.step();
-            double step = clock.Elapsed.TotalSeconds;
-            if (i >= Warmup)
+            foreach (var precision in precisions)
             {
-                samples["forward"].Add(forward);
-                samples["backward"].Add(backward - forward);
-                samples["clip"].Add(clip - backward);
-                samples["AdamW"].Add(step - clip);
+                samples[precision].AddRange(InChildProcess(StepPrecisionVariable, precision.ToString(), "step-ms "));
             }
         }
-        return samples.ToDictionary(s => s.Key, s => Median(s.Value));
+        return samples.ToDictionary(s => s.Key, s => Measurement.Of(s.Value).MedianMilliseconds);
     }
 
+    /// <summary>In the child: <see cref="Iterations"/> timed steps after <see cref="Warmup"/>, one line each.</summary>
+    static void TimeSteps(TransformerConfig config, Device device, PrecisionSetting precision)
+    {
+        using var generator = new Generator(1);
+        using var inputs = randint(config.VocabSize, [BatchSize, config.ContextLength], generator: generator, dtype: ScalarType.Int64);
+        using var targets = randint(config.VocabSize, [BatchSize, config.ContextLength], generator: generator, dtype: ScalarType.Int64);
+        using var model = new TransformerLM(config, device, generator: generator);
+        using var optimizer = new SharpLM.Training.AdamW(model.parameters(), 1e-3, 0.9, 0.95, 1e-8, 0.1);
+        var step = new TrainingStep(model, optimizer, precision, gradientClip: 1.0);
+        for (int i = 0; i < Warmup + Iterations; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            step.Take(() => (inputs, targets), readLoss: false);
+            if (i >= Warmup)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step-ms {Stopwatch.GetElapsedTime(start).TotalMilliseconds}"));
+            }
+        }
+    }
+
+    /// <summary>Whole hours and minutes: a TimeSpan's h format wraps at 24 hours.</summary>
+    static string Hours(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{(long)span.TotalHours} h {span.Minutes:00} min");
+
     /// <summary>Forward time per component, measured with forward hooks (libtorch on CPU runs each op to completion).</summary>
-    static void ForwardProfile(TransformerConfig config, Device device)
+    static void ForwardProfile(TransformerConfig config, Device device, PrecisionSetting precision)
     {
         using var generator = new Generator(2);
         using var model = new TransformerLM(config, device, generator: generator);
@@ -122,6 +183,7 @@ public static class TrainingStepBenchmarks
         }
         double lossSeconds = 0, forwardSeconds = 0;
         using (var noGrad = no_grad())
+        using (Autocast.Enter(precision))
         {
             for (int i = 0; i < Warmup + Iterations; i++)
             {
@@ -144,7 +206,7 @@ public static class TrainingStepBenchmarks
         totals["cross-entropy"] = lossSeconds;
         var flops = FlopAccounting.ForwardByComponent(config, BatchSize).ToDictionary(c => c.Component, c => c.Total);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Forward pass by component (batch {BatchSize}, no grad, median of {Iterations}; model forward {1e3 * forwardSeconds / Iterations:F0} ms):"));
+            $"Forward pass by component ({precision.ToString().ToLowerInvariant()}, batch {BatchSize}, no grad, mean of {Iterations}; model forward {1e3 * forwardSeconds / Iterations:F0} ms):"));
         Console.WriteLine();
         MarkdownTable.Print(Console.Out, ["component", "ms", "share"],
             totals.OrderByDescending(t => t.Value)
@@ -212,7 +274,11 @@ public static class TrainingStepBenchmarks
         MarkdownTable.Print(Console.Out, ["batch", "predicted MB", "measured MB (peak RSS − RSS before the model)", "measured ÷ predicted"], rows);
     }
 
-    static long? MeasureInChildProcess(int batchSize)
+    static long? MeasureInChildProcess(int batchSize) =>
+        InChildProcess(MemoryBatchVariable, batchSize.ToString(CultureInfo.InvariantCulture), "peak-bytes ").Select(v => (long?)(long)v).FirstOrDefault();
+
+    /// <summary>Runs this suite again in a child process with <paramref name="variable"/> set; the values of its lines that start with <paramref name="prefix"/>.</summary>
+    static List<double> InChildProcess(string variable, string value, string prefix)
     {
         string process = Environment.ProcessPath!;
         var start = new ProcessStartInfo(process) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -221,12 +287,12 @@ public static class TrainingStepBenchmarks
             start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
         }
         start.ArgumentList.Add("training");
-        start.Environment[MemoryBatchVariable] = batchSize.ToString(CultureInfo.InvariantCulture);
+        start.Environment[variable] = value;
         using var child = Process.Start(start)!;
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
-        string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith("peak-bytes ", StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line["peak-bytes ".Length..], CultureInfo.InvariantCulture);
+        return [.. output.Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(l => double.Parse(l[prefix.Length..], CultureInfo.InvariantCulture))];
     }
 
     /// <summary>In the child: build the model and AdamW, take one step, print VmHWM − VmRSS before.</summary>
@@ -244,8 +310,6 @@ public static class TrainingStepBenchmarks
         optimizer.step();
         Console.WriteLine($"peak-bytes {PeakMemory.Status("VmHWM") - baseline}");
     }
-
-    static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
