@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SharpLM.Cli.Progress;
 using SharpLM.Training;
 
 namespace SharpLM.Cli.Training;
@@ -15,7 +16,7 @@ internal sealed class TrainingConsole(TextWriter output, bool interactive) : ITr
     bool statusShown;
 
     public static TrainingConsole For(TextWriter output) =>
-        new(output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        new(output, Terminal.IsInteractive(output));
 
     public void OnProgress(TrainingProgress progress)
     {
