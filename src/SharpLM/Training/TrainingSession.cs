@@ -153,6 +153,10 @@ public sealed class TrainingSession : IDisposable
                     sampler.set_state(stateTensor);
                 }
                 start = TrainingStart.From(metadata);
+                if (leader)
+                {
+                    ForgetMetricsAfter(run, start.Step);
+                }
             }
             else if (leader)
             {
@@ -167,6 +171,19 @@ public sealed class TrainingSession : IDisposable
             model?.Dispose();
             data.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A run killed after its last checkpoint logged steps that the resumed run takes again: they are dropped, so
+    /// metrics.jsonl holds each step once and the curves do not fold back.
+    /// </summary>
+    static void ForgetMetricsAfter(RunDirectory run, long step)
+    {
+        var records = MetricRecord.ReadAll(run.MetricsPath);
+        if (records.Any(record => record.Step > step))
+        {
+            IO.AtomicFile.WriteAllText(run.MetricsPath, string.Concat(records.Where(record => record.Step <= step).Select(record => record.ToJson() + "\n")));
         }
     }
 
