@@ -16,20 +16,23 @@ public sealed class MpiTrainCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    /// <summary>A tiny run on the first 200 kB of the TinyStories samples; batch is per process.</summary>
-    string[] Training(string run, int batch, int steps, int checkpointInterval)
+    /// <summary>A tiny run on 200 kB of the TinyStories sample (from <paramref name="trainOffset"/>); batch is per process.</summary>
+    string[] Training(string run, int batch, int steps, int checkpointInterval, int trainOffset = 0, int evalInterval = 20)
     {
-        string train = Path.Combine(directory, "train.txt");
+        string train = Path.Combine(directory, $"train-{trainOffset}.txt");
         string val = Path.Combine(directory, "val.txt");
         if (!File.Exists(train))
         {
-            File.WriteAllBytes(train, File.ReadAllBytes(SharedData.Path("tinystories", "tinystories_v1_train_head_2MiB.txt"))[..200_000]);
+            File.WriteAllBytes(train, File.ReadAllBytes(SharedData.Path("tinystories", "tinystories_v1_train_head_2MiB.txt"))[trainOffset..(trainOffset + 200_000)]);
+        }
+        if (!File.Exists(val))
+        {
             File.WriteAllBytes(val, File.ReadAllBytes(SharedData.Path("tinystories", "tinystories_v1_valid_hf_head.txt"))[..40_000]);
         }
         return [
             "train", "--train", train, "--val", val, "--vocab-size", "300", "--context-length", "32", "--d-model", "32",
             "--num-layers", "1", "--num-heads", "2", "--d-ff", "64", "--batch-size", Text(batch), "--steps", Text(steps),
-            "--warmup-iters", "4", "--max-lr", "1e-2", "--min-lr", "1e-3", "--eval-interval", "20", "--eval-batches", "8",
+            "--warmup-iters", "4", "--max-lr", "1e-2", "--min-lr", "1e-3", "--eval-interval", Text(evalInterval), "--eval-batches", "8",
             "--checkpoint-interval", Text(checkpointInterval), "--log-interval", "5", "--precision", "fp32", "--run-dir", run];
     }
 
@@ -93,6 +96,39 @@ public sealed class MpiTrainCommandTests : IDisposable
         var other = MpiLauncher.Run(MpiFlavor.OpenMpi, 3, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target + 5));
         Assert.NotEqual(0, other.ExitCode);
         Assert.Contains("was written by 2 process(es) and this job has 3", other.Output, StringComparison.Ordinal);
+    }
+
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderMpirun_ResumedWithTheSameRanks_IsBitIdenticalToAnUninterruptedRun()
+    {
+        string whole = Path.Combine(directory, "whole");
+        string halves = Path.Combine(directory, "halves");
+        string[] cycle = ["--cosine-cycle-iters", "12"];
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, [.. Training(whole, batch: 4, steps: 12, checkpointInterval: 6, evalInterval: 6), .. cycle])
+            .AssertSuccess("mpirun -np 2 sharplm train --steps 12");
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, [.. Training(halves, batch: 4, steps: 6, checkpointInterval: 6, evalInterval: 6), .. cycle])
+            .AssertSuccess("mpirun -np 2 sharplm train --steps 6");
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, "train", "--resume", "--run-dir", halves, "--steps", "12")
+            .AssertSuccess("mpirun -np 2 sharplm train --resume --steps 12");
+
+        // The first half also logs its last step, 6, which the whole run (log interval 5) does not.
+        static string Losses(string run) => string.Join("\n", MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"))
+            .Where(r => !(r.Step == 6 && r.TrainLoss is not null))
+            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Step} {r.TrainLoss:R} {r.ValLoss:R} {r.GradientNorm:R}")));
+        Assert.Equal(Losses(whole), Losses(halves));
+        Assert.Contains("12 ", Losses(whole), StringComparison.Ordinal);
+    }
+
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderMpirun_WhenARankReadsOtherData_StopsAtStartNamingTheRankAndHost()
+    {
+        string run = Path.Combine(directory, "mismatch");
+        var result = MpiLauncher.RunEach(MpiFlavor.OpenMpi, directory,
+            [Cli, .. Training(run, batch: 4, steps: 6, checkpointInterval: 6)],
+            [Cli, .. Training(run, batch: 4, steps: 6, checkpointInterval: 6, trainOffset: 300_000)]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"rank 1 on host {Environment.MachineName} reads training data", result.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")), "the job trained before it checked the data");
     }
 
     /// <summary>The processes whose parent is <paramref name="parent"/>, in the order they started (Open MPI starts rank 0 first).</summary>

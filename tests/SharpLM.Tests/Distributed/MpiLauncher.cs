@@ -18,6 +18,11 @@ public static class MpiLauncher
     public static ProcessResult Run(MpiFlavor flavor, int ranks, string workingDirectory, string program, params string[] arguments) =>
         DotnetCommand.Run(Path(flavor)!, workingDirectory, Environment(), [.. LauncherArguments(flavor, ranks), program, .. arguments]);
 
+    /// <summary>Runs one rank of each command line (MPMD: the launcher's "a : b" syntax).</summary>
+    public static ProcessResult RunEach(MpiFlavor flavor, string workingDirectory, params string[][] commandLines) =>
+        DotnetCommand.Run(Path(flavor)!, workingDirectory, Environment(),
+            [.. commandLines.SelectMany((line, index) => (index == 0 ? LauncherArguments(flavor, 1) : [":", "-np", "1"]).Concat(line))]);
+
     /// <summary>Starts the job without waiting for it, its output discarded.</summary>
     public static Process Start(MpiFlavor flavor, int ranks, string workingDirectory, string program, params string[] arguments)
     {
