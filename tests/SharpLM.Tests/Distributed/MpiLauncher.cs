@@ -16,11 +16,11 @@ public static class MpiLauncher
 
     /// <summary>Runs <paramref name="program"/> as <paramref name="ranks"/> ranks on this host.</summary>
     public static ProcessResult Run(MpiFlavor flavor, int ranks, string workingDirectory, string program, params string[] arguments) =>
-        DotnetCommand.Run(Path(flavor)!, workingDirectory, Environment(), [.. LauncherArguments(flavor, ranks), program, .. arguments]);
+        DotnetCommand.Run(Path(flavor)!, workingDirectory, Variables(), [.. LauncherArguments(flavor, ranks), program, .. arguments]);
 
     /// <summary>Runs one rank of each command line (MPMD: the launcher's "a : b" syntax).</summary>
     public static ProcessResult RunEach(MpiFlavor flavor, string workingDirectory, params string[][] commandLines) =>
-        DotnetCommand.Run(Path(flavor)!, workingDirectory, Environment(),
+        DotnetCommand.Run(Path(flavor)!, workingDirectory, Variables(),
             [.. commandLines.SelectMany((line, index) => (index == 0 ? LauncherArguments(flavor, 1) : [":", "-np", "1"]).Concat(line))]);
 
     /// <summary>Starts the job without waiting for it, its output discarded.</summary>
@@ -37,7 +37,7 @@ public static class MpiLauncher
         {
             start.ArgumentList.Add(argument);
         }
-        foreach (var (name, value) in Environment())
+        foreach (var (name, value) in Variables())
         {
             start.Environment[name] = value;
         }
@@ -49,9 +49,8 @@ public static class MpiLauncher
         return process;
     }
 
-    // Open MPI refuses to start as root (CI is root) without both variables; the test host's own variables from
-    // a parent launcher must not leak into the job.
-    static Dictionary<string, string> Environment() => new()
+    /// <summary>Open MPI refuses to start as root (CI is root) without both variables.</summary>
+    public static Dictionary<string, string> Variables() => new()
     {
         ["OMPI_ALLOW_RUN_AS_ROOT"] = "1",
         ["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1",
