@@ -45,7 +45,7 @@ public sealed class Trainer(
     internal const string TokensSeenCounter = "tokens_seen";
     internal const string WorldSizeCounter = "world_size";
 
-    readonly IProcessGroup group = processGroup ?? SingleProcess.Instance;
+    readonly IProcessGroup world = processGroup ?? SingleProcess.Instance;
 
     /// <summary>Where rank <paramref name="rank"/>'s sampler state is saved; rank 0's is where a single process keeps its own.</summary>
     internal static string SamplerStateKey(int rank) => rank == 0 ? SamplerState : $"{SamplerState}.rank{rank}";
@@ -54,13 +54,13 @@ public sealed class Trainer(
     {
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(sampler);
-        long totalSteps = config.TotalStepsAcross(group.Size);
+        long totalSteps = config.TotalStepsAcross(world.Size);
         long cycleIters = config.CosineCycleIters ?? totalSteps;
         var precision = PrecisionChoice.Resolve(config.Precision, device).Precision;
-        var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps, group.GradientReduction);
-        bool leader = group.Rank == 0;
+        var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps, world.GradientReduction);
+        bool leader = world.Rank == 0;
         var watcher = leader ? observer : SilentTrainingObserver.Instance;
-        long tokensPerStep = config.TokensPerStep * group.Size;
+        long tokensPerStep = config.TokensPerStep * world.Size;
         var clock = Stopwatch.StartNew();
         double Seconds() => start.Seconds + clock.Elapsed.TotalSeconds;
         long tokensSeen = start.TokensSeen;
@@ -84,7 +84,7 @@ public sealed class Trainer(
             byte[][] samplerStates;
             using (var state = sampler.get_state())
             {
-                samplerStates = group.AllGather(state.data<byte>().ToArray());
+                samplerStates = world.AllGather(state.data<byte>().ToArray());
             }
             if (leader)
             {
@@ -92,17 +92,17 @@ public sealed class Trainer(
                 {
                     ModelConfig = modelConfigJson,
                     RunConfig = config.ToJson(),
-                    RandomStates = Enumerable.Range(0, group.Size).ToDictionary(SamplerStateKey, rank => samplerStates[rank]),
+                    RandomStates = Enumerable.Range(0, world.Size).ToDictionary(SamplerStateKey, rank => samplerStates[rank]),
                     Counters = new Dictionary<string, double>
                     {
                         [SecondsCounter] = Seconds(),
                         [TokensSeenCounter] = tokensSeen,
-                        [WorldSizeCounter] = group.Size,
+                        [WorldSizeCounter] = world.Size,
                     },
                 });
             }
             // No rank goes on (and none can be killed into a half-written state unnoticed) before the file is in place.
-            group.Barrier();
+            world.Barrier();
             watcher.OnCheckpoint(step, path);
             return path;
         }
@@ -114,7 +114,7 @@ public sealed class Trainer(
         {
             using (Autocast.Enter(precision))
             {
-                lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches, group);
+                lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches, world);
             }
             Record(new MetricRecord
             {
@@ -207,20 +207,20 @@ public sealed class Trainer(
     /// <summary>Whether any rank says yes: a Ctrl+C reaches the ranks at different moments, but all must stop at the same step.</summary>
     bool AnyRank(bool mine)
     {
-        if (group.Size == 1)
+        if (world.Size == 1)
         {
             return mine;
         }
         Span<double> votes = [mine ? 1 : 0];
-        group.SumInPlace(votes);
+        world.SumInPlace(votes);
         return votes[0] > 0;
     }
 
     double MeanOverRanks(double value)
     {
         Span<double> sum = [value];
-        group.SumInPlace(sum);
-        return sum[0] / group.Size;
+        world.SumInPlace(sum);
+        return sum[0] / world.Size;
     }
 
     /// <summary>
@@ -229,7 +229,7 @@ public sealed class Trainer(
     /// </summary>
     void RequireIdenticalWeights(long step)
     {
-        if (group.Size == 1)
+        if (world.Size == 1)
         {
             return;
         }
@@ -242,7 +242,7 @@ public sealed class Trainer(
                 checksum += sum.item<double>();
             }
         }
-        byte[][] all = group.AllGather(BitConverter.GetBytes(checksum));
+        byte[][] all = world.AllGather(BitConverter.GetBytes(checksum));
         for (int rank = 1; rank < all.Length; rank++)
         {
             if (!all[rank].AsSpan().SequenceEqual(all[0]))
