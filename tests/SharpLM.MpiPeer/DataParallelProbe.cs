@@ -45,4 +45,20 @@ public static class DataParallelProbe
         using var flat = cat([.. model.parameters().Select(p => p.detach().reshape(-1))]);
         return flat.data<float>().ToArray();
     }
+
+    /// <summary>The value rank r puts at index i of the gradient <see cref="Reduce"/> averages: exact in float32.</summary>
+    public static float GradientValue(int rank, long index) => (rank + 1) * (index % 1000);
+
+    /// <summary>Averages one gradient of <paramref name="count"/> floats holding <see cref="GradientValue"/> across the group.</summary>
+    public static float[] Reduce(IProcessGroup group, int count)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        using var parameter = new TorchSharp.Modules.Parameter(zeros(count));
+        using (var indices = arange(count, dtype: ScalarType.Int64))
+        {
+            parameter.grad = indices.remainder(1000).to_type(ScalarType.Float32).mul_(group.Rank + 1);
+        }
+        group.GradientReduction!.Reduce([parameter]);
+        return parameter.grad!.data<float>().ToArray();
+    }
 }

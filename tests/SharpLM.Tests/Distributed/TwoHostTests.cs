@@ -65,7 +65,7 @@ public sealed class TwoHostTests : IDisposable
             "netns", "exec", namespaces[0], MpiLauncher.Path(MpiFlavor.OpenMpi)!, "--host", $"{addresses[0]}:1,{addresses[1]}:1", "-np", "2",
             "--mca", "plm_rsh_agent", agent, "--mca", "pml", "ob1", "--mca", "btl", "self,tcp",
             "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet,
-            peer, prefix, "20", "1").AssertSuccess("ip netns exec A mpirun --host 10.77.0.1:1,10.77.0.2:1 SharpLM.MpiPeer");
+            peer, "train", prefix, "20", "1").AssertSuccess("ip netns exec A mpirun --host 10.77.0.1:1,10.77.0.2:1 SharpLM.MpiPeer");
 
         Assert.Equal($"{addresses[1]} {namespaces[1]}", File.ReadAllText(launches).Trim());
         byte[] rank0 = File.ReadAllBytes(prefix + ".rank0");
