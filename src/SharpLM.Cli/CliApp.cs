@@ -86,12 +86,12 @@ public static class CliApp
         : result.Command.Name;
 
     /// <summary>The message alone: ArgumentException appends " (Parameter 'x')", which the message already names.</summary>
-    static string Describe(Exception exception) => exception is ArgumentException { ParamName: { } name } argument
+    internal static string Describe(Exception exception) => exception is ArgumentException { ParamName: { } name } argument
         ? argument.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
         : exception.Message;
 
     /// <summary>Exceptions that describe bad input rather than a bug in SharpLM.</summary>
-    static bool IsUserError(Exception exception) => exception is ArgumentException
+    internal static bool IsUserError(Exception exception) => exception is ArgumentException
         or IOException
         or InvalidDataException
         or UnauthorizedAccessException

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpLM.Cli.Training;
+using SharpLM.Distributed;
 using SharpLM.Precision;
 using SharpLM.Training;
 
@@ -35,16 +36,29 @@ internal sealed class TrainCommand : Command
         return Execute(config, resuming, output, parse.InvocationConfiguration.Error, cancellation);
     }
 
-    /// <summary>Prepares, trains and reports; shared with `sharplm quickstart`.</summary>
-    internal static int Execute(TrainingConfig config, bool resuming, TextWriter output, TextWriter error, CancellationToken cancellation)
+    /// <summary>
+    /// Prepares, trains and reports; shared with `sharplm quickstart`. Started by mpirun, mpiexec or srun, this
+    /// process is one rank of a data-parallel job; otherwise no MPI library is loaded.
+    /// </summary>
+    internal static int Execute(TrainingConfig config, bool resuming, TextWriter output, TextWriter error, CancellationToken cancellation) =>
+        LaunchedWorld.FromEnvironment() is { } world
+            ? MpiJob.Run(world, output, error, (group, rankOutput) => Execute(config, resuming, rankOutput, error, cancellation, group))
+            : Execute(config, resuming, output, error, cancellation, SingleProcess.Instance);
+
+    static int Execute(TrainingConfig config, bool resuming, TextWriter output, TextWriter error, CancellationToken cancellation, IProcessGroup group)
     {
-        using var session = PreparationDisplay.Run(output, progress => TrainingSession.Create(config, resuming, progress, cancellation));
+        using var session = PreparationDisplay.Run(output, progress => TrainingSession.Create(config, resuming, progress, cancellation, group));
         var model = session.ModelConfig;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength})"));
         string resumeNote = session.Start.Step > 0 ? $", resuming at step {session.Start.Step}" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {session.Config.TotalSteps:N0} steps of {session.Config.TokensPerStep:N0} tokens{resumeNote}"));
+            $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {session.TotalSteps:N0} steps of {session.TokensPerStep:N0} tokens{resumeNote}"));
+        if (group.Size > 1)
+        {
+            string library = group is MpiProcessGroup mpi ? $", {mpi.Library}" : "";
+            output.WriteLine($"world: {group.Size} ranks ({group.LocalSize} per host), threads per rank: {session.Threads}{library}");
+        }
 
         output.WriteLine($"precision: {new PrecisionChoice(session.Config.Precision, session.Config.PrecisionReason ?? "")}");
 

@@ -15,7 +15,7 @@ internal static class ProgressDisplay
     public static T Run<T>(TextWriter output, Func<ProgressBoard, T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (!IsInteractiveTerminal(output))
+        if (!Terminal.IsInteractive(output))
         {
             return work(new PlainProgressBoard(output, PlainInterval));
         }
@@ -25,9 +25,6 @@ internal static class ProgressDisplay
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(context => work(new SpectreProgressBoard(context)));
     }
-
-    /// <summary>Only the process's own terminal gets live bars; a writer passed in by a test never does.</summary>
-    static bool IsInteractiveTerminal(TextWriter output) => ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
 }
 
 /// <summary>Where a piece of work adds its progress bars.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SharpLM.Cli.Progress;
 using SharpLM.Training;
 
 namespace SharpLM.Cli.Training;
@@ -15,7 +16,7 @@ internal sealed class TrainingConsole(TextWriter output, bool interactive) : ITr
     bool statusShown;
 
     public static TrainingConsole For(TextWriter output) =>
-        new(output, ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        new(output, Terminal.IsInteractive(output));
 
     public void OnProgress(TrainingProgress progress)
     {
@@ -62,5 +63,8 @@ internal sealed class TrainingConsole(TextWriter output, bool interactive) : ITr
         $"step {p.Step}/{p.TotalSteps} ({100.0 * p.Step / p.TotalSteps:F0}%) | loss {p.TrainLoss:F4} | lr {p.LearningRate:E2} | " +
         $"grad {p.GradientNorm:F2} | {p.TokensPerSecond:N0} tok/s | elapsed {Format(p.Elapsed)} | ETA {(p.Remaining is { } r ? Format(r) : "?")}");
 
-    static string Format(TimeSpan span) => span.TotalHours >= 1 ? span.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+    // Whole hours: a TimeSpan's "h" is the hours of the day and wraps at 24.
+    internal static string Format(TimeSpan span) => span.TotalHours >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{(long)span.TotalHours}:{span.Minutes:00}:{span.Seconds:00}")
+        : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,5 @@
 using SharpLM.Data;
+using SharpLM.Distributed;
 using static TorchSharp.torch;
 
 namespace SharpLM.Training;
@@ -6,11 +7,15 @@ namespace SharpLM.Training;
 /// <summary>Mean loss and perplexity of a model over a dataset.</summary>
 public sealed record EvaluationResult(double Loss, double Perplexity, long Tokens);
 
-/// <summary>Exact, repeatable evaluation over fixed windows of a dataset.</summary>
+/// <summary>
+/// Exact, repeatable evaluation over fixed windows of a dataset. In a group of processes each evaluates every
+/// Size-th batch and the sums are added up, so the result is the same as one process's.
+/// </summary>
 public static class Evaluation
 {
     /// <summary>The training loop's validation: consecutive non-overlapping windows, at most maxBatches batches of them.</summary>
-    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, TokenDataset dataset, int batchSize, int contextLength, Device device, int? maxBatches = null)
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, TokenDataset dataset, int batchSize, int contextLength, Device device, int? maxBatches = null,
+        IProcessGroup? group = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (maxBatches is < 1)
@@ -18,7 +23,7 @@ public static class Evaluation
             throw new ArgumentException($"maxBatches must be ≥ 1, got {maxBatches}.", nameof(maxBatches));
         }
         var windows = EvaluationWindows.NonOverlapping(dataset.Count, contextLength, (long?)maxBatches * batchSize);
-        return Evaluate(model, dataset, windows, batchSize, device);
+        return Evaluate(model, dataset, windows, batchSize, device, group: group);
     }
 
     /// <summary>
@@ -26,7 +31,7 @@ public static class Evaluation
     /// first token, <paramref name="batchSize"/> windows of equal length at a time; sums in float64.
     /// </summary>
     public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, TokenDataset dataset, IReadOnlyList<EvaluationWindow> windows,
-        int batchSize, Device device, IProgress<long>? windowsDone = null)
+        int batchSize, Device device, IProgress<long>? windowsDone = null, IProcessGroup? group = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(dataset);
@@ -40,8 +45,9 @@ public static class Evaluation
         try
         {
             using var noGrad = no_grad();
-            double total = 0;
-            long tokens = 0;
+            group ??= SingleProcess.Instance;
+            Span<double> sums = [0, 0]; // total loss, scored tokens
+            long batch = 0;
             for (int first = 0; first < windows.Count;)
             {
                 int count = 1;
@@ -49,23 +55,27 @@ public static class Evaluation
                 {
                     count++;
                 }
-                using var scope = NewDisposeScope();
-                var (inputs, targets, scored) = Build(dataset, windows, first, count, device);
-                var losses = Losses.CrossEntropyPerToken(model.call(inputs), targets); // (batch, length)
-                total += (losses.to_type(ScalarType.Float64) * scored).sum().item<double>();
-                for (int i = first; i < first + count; i++)
+                if (batch++ % group.Size == group.Rank)
                 {
-                    tokens += windows[i].ScoredCount;
+                    using var scope = NewDisposeScope();
+                    var (inputs, targets, scored) = Build(dataset, windows, first, count, device);
+                    var losses = Losses.CrossEntropyPerToken(model.call(inputs), targets); // (batch, length)
+                    sums[0] += (losses.to_type(ScalarType.Float64) * scored).sum().item<double>();
+                    for (int i = first; i < first + count; i++)
+                    {
+                        sums[1] += windows[i].ScoredCount;
+                    }
                 }
                 first += count;
                 windowsDone?.Report(first);
             }
-            if (tokens == 0)
+            group.SumInPlace(sums);
+            if (sums[1] == 0)
             {
                 throw new ArgumentException("no target to evaluate: the windows score no token.", nameof(windows));
             }
-            double mean = total / tokens;
-            return new EvaluationResult(mean, Math.Exp(mean), tokens); // eq. 18
+            double mean = sums[0] / sums[1];
+            return new EvaluationResult(mean, Math.Exp(mean), (long)sums[1]); // eq. 18
         }
         finally
         {

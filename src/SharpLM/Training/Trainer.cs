@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SharpLM.Data;
+using SharpLM.Distributed;
 using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,6 +25,8 @@ public sealed record TrainingStart(long Step, double Seconds, long TokensSeen)
 /// <summary>
 /// The training loop (§5.3): schedule the learning rate, take a <see cref="TrainingStep"/> on sampled batches; log,
 /// evaluate (in the step's precision), plot and checkpoint at their intervals. It owns nothing but the loop.
+/// In a <see cref="IProcessGroup"/> of several processes each draws its own batches, the step averages the
+/// gradients, evaluation is split across the processes, and rank 0 alone writes files and tells the observer.
 /// </summary>
 public sealed class Trainer(
     TrainingConfig config,
@@ -34,19 +37,30 @@ public sealed class Trainer(
     RunDirectory run,
     Device device,
     ITrainingObserver observer,
-    string modelConfigJson)
+    string modelConfigJson,
+    IProcessGroup? processGroup = null)
 {
     internal const string SamplerState = "sampler";
     internal const string SecondsCounter = "seconds";
     internal const string TokensSeenCounter = "tokens_seen";
+    internal const string WorldSizeCounter = "world_size";
+
+    readonly IProcessGroup world = processGroup ?? SingleProcess.Instance;
+
+    /// <summary>Where rank <paramref name="rank"/>'s sampler state is saved; rank 0's is where a single process keeps its own.</summary>
+    internal static string SamplerStateKey(int rank) => rank == 0 ? SamplerState : $"{SamplerState}.rank{rank}";
 
     public TrainingOutcome Run(TrainingStart start, Generator sampler, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(sampler);
-        long totalSteps = config.TotalSteps;
+        long totalSteps = config.TotalStepsAcross(world.Size);
+        long cycleIters = config.CosineCycleIters ?? totalSteps;
         var precision = PrecisionChoice.Resolve(config.Precision, device).Precision;
-        var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps);
+        var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps, world.GradientReduction);
+        bool leader = world.Rank == 0;
+        var watcher = leader ? observer : SilentTrainingObserver.Instance;
+        long tokensPerStep = config.TokensPerStep * world.Size;
         var clock = Stopwatch.StartNew();
         double Seconds() => start.Seconds + clock.Elapsed.TotalSeconds;
         long tokensSeen = start.TokensSeen;
@@ -58,20 +72,38 @@ public sealed class Trainer(
 
         void Record(MetricRecord record)
         {
-            File.AppendAllText(run.MetricsPath, record.ToJson() + "\n");
+            if (leader)
+            {
+                File.AppendAllText(run.MetricsPath, record.ToJson() + "\n");
+            }
         }
 
         string SaveCheckpoint(long step)
         {
             string path = run.CheckpointPath(step);
-            Checkpoint.Save(model, optimizer, step, path, new CheckpointMetadata
+            byte[][] samplerStates;
+            using (var state = sampler.get_state())
             {
-                ModelConfig = modelConfigJson,
-                RunConfig = config.ToJson(),
-                RandomStates = new Dictionary<string, byte[]> { [SamplerState] = sampler.get_state().data<byte>().ToArray() },
-                Counters = new Dictionary<string, double> { [SecondsCounter] = Seconds(), [TokensSeenCounter] = tokensSeen },
-            });
-            observer.OnCheckpoint(step, path);
+                samplerStates = world.AllGather(state.data<byte>().ToArray());
+            }
+            if (leader)
+            {
+                Checkpoint.Save(model, optimizer, step, path, new CheckpointMetadata
+                {
+                    ModelConfig = modelConfigJson,
+                    RunConfig = config.ToJson(),
+                    RandomStates = Enumerable.Range(0, world.Size).ToDictionary(SamplerStateKey, rank => samplerStates[rank]),
+                    Counters = new Dictionary<string, double>
+                    {
+                        [SecondsCounter] = Seconds(),
+                        [TokensSeenCounter] = tokensSeen,
+                        [WorldSizeCounter] = world.Size,
+                    },
+                });
+            }
+            // No rank goes on (and none can be killed into a half-written state unnoticed) before the file is in place.
+            world.Barrier();
+            watcher.OnCheckpoint(step, path);
             return path;
         }
 
@@ -82,7 +114,7 @@ public sealed class Trainer(
         {
             using (Autocast.Enter(precision))
             {
-                lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches);
+                lastEvaluation = Evaluation.Evaluate(model, validation!, config.BatchSize, config.ContextLength, device, config.EvalBatches, world);
             }
             Record(new MetricRecord
             {
@@ -93,7 +125,7 @@ public sealed class Trainer(
                 ValPerplexity = lastEvaluation.Perplexity,
                 LearningRate = lr,
             });
-            observer.OnEvaluation(step, lastEvaluation);
+            watcher.OnEvaluation(step, lastEvaluation);
         }
 
         model.train();
@@ -103,13 +135,13 @@ public sealed class Trainer(
         }
         for (long step = start.Step; step < totalSteps; step++)
         {
-            if (cancellation.IsCancellationRequested)
+            if (AnyRank(cancellation.IsCancellationRequested))
             {
                 lastCheckpoint = SaveCheckpoint(step);
                 return Stop(TrainingStopReason.Interrupted, step, $"interrupted at step {step}; saved {lastCheckpoint}");
             }
 
-            double lr = LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupIters, config.CycleIters);
+            double lr = LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupIters, cycleIters);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;
@@ -124,9 +156,9 @@ public sealed class Trainer(
                     $"The last good checkpoint is {lastCheckpoint ?? run.LatestCheckpoint() ?? "(none yet)"}. Try a lower learning rate.");
             }
             double gradientNorm = result.GradientNorm;
-            double? trainLoss = result.Loss;
-            tokensSeen += config.TokensPerStep;
-            intervalTokens += config.TokensPerStep;
+            double? trainLoss = result.Loss is { } rankLoss ? MeanOverRanks(rankLoss) : null;
+            tokensSeen += tokensPerStep;
+            intervalTokens += tokensPerStep;
 
             if (trainLoss is { } currentLoss)
             {
@@ -136,6 +168,7 @@ public sealed class Trainer(
                         $"the training loss became {currentLoss} at step {step + 1}. The last good checkpoint is {lastCheckpoint ?? run.LatestCheckpoint() ?? "(none yet)"}.");
                 }
                 lastTrainLoss = currentLoss;
+                RequireIdenticalWeights(step + 1);
                 double tokensPerSecond = intervalTokens / Math.Max(intervalClock.Elapsed.TotalSeconds, 1e-9);
                 intervalTokens = 0;
                 intervalClock.Restart();
@@ -150,8 +183,8 @@ public sealed class Trainer(
                     GradientNorm = gradientNorm,
                     TokensPerSecond = tokensPerSecond,
                 });
-                observer.OnProgress(new TrainingProgress(step + 1, totalSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
-                    TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * config.TokensPerStep / tokensPerSecond)));
+                watcher.OnProgress(new TrainingProgress(step + 1, totalSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
+                    TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * tokensPerStep / tokensPerSecond)));
             }
 
             bool last = step + 1 == totalSteps;
@@ -159,7 +192,7 @@ public sealed class Trainer(
             {
                 Evaluate(step + 1, lr);
             }
-            if ((step + 1) % config.EvalInterval == 0 || last)
+            if (leader && ((step + 1) % config.EvalInterval == 0 || last))
             {
                 LossCurves.Save(MetricRecord.ReadAll(run.MetricsPath), run.LossByStepPlotPath, run.LossByTimePlotPath);
             }
@@ -169,5 +202,55 @@ public sealed class Trainer(
             }
         }
         return Stop(TrainingStopReason.Completed, Math.Max(start.Step, totalSteps), null);
+    }
+
+    /// <summary>Whether any rank says yes: a Ctrl+C reaches the ranks at different moments, but all must stop at the same step.</summary>
+    bool AnyRank(bool mine)
+    {
+        if (world.Size == 1)
+        {
+            return mine;
+        }
+        Span<double> votes = [mine ? 1 : 0];
+        world.SumInPlace(votes);
+        return votes[0] > 0;
+    }
+
+    double MeanOverRanks(double value)
+    {
+        Span<double> sum = [value];
+        world.SumInPlace(sum);
+        return sum[0] / world.Size;
+    }
+
+    /// <summary>
+    /// Every rank applies the same update to the same weights, so they must agree to the bit; a difference means a
+    /// rank computed something else (another library, a fault), and training on would average unrelated models.
+    /// </summary>
+    void RequireIdenticalWeights(long step)
+    {
+        if (world.Size == 1)
+        {
+            return;
+        }
+        double checksum = 0;
+        using (no_grad())
+        {
+            foreach (var parameter in model.parameters())
+            {
+                using var sum = parameter.to_type(ScalarType.Float64).sum();
+                checksum += sum.item<double>();
+            }
+        }
+        byte[][] all = world.AllGather(BitConverter.GetBytes(checksum));
+        for (int rank = 1; rank < all.Length; rank++)
+        {
+            if (!all[rank].AsSpan().SequenceEqual(all[0]))
+            {
+                throw new InvalidOperationException(
+                    $"the ranks' weights diverged at step {step}: rank {rank}'s checksum {BitConverter.ToDouble(all[rank]):R} differs from rank 0's {BitConverter.ToDouble(all[0]):R}. " +
+                    "Every rank must run the same SharpLM, libtorch and MPI build.");
+            }
+        }
     }
 }

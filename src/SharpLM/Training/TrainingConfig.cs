@@ -107,7 +107,14 @@ public sealed record TrainingConfig
     public string? PrecisionReason { get; init; }
 
     /// <summary>The number of optimizer steps the run takes.</summary>
-    public long TotalSteps => TokenBudget is { } budget ? (budget + TokensPerStep - 1) / TokensPerStep : Steps;
+    public long TotalSteps => TotalStepsAcross(1);
+
+    /// <summary>The optimizer steps of a run whose every step takes <see cref="TokensPerStep"/> on each of <paramref name="processes"/> data-parallel processes.</summary>
+    public long TotalStepsAcross(int processes)
+    {
+        long tokensPerStep = TokensPerStep * processes;
+        return TokenBudget is { } budget ? (budget + tokensPerStep - 1) / tokensPerStep : Steps;
+    }
 
     /// <summary>Tokens per optimizer step: the effective batch (micro-batch × accumulation steps) × context.</summary>
     public long TokensPerStep => (long)BatchSize * GradAccumSteps * ContextLength;

@@ -1,3 +1,4 @@
+using SharpLM.Distributed;
 using SharpLM.Model;
 using SharpLM.Precision;
 using TorchSharp;
@@ -8,7 +9,8 @@ namespace SharpLM.Training;
 /// <summary>
 /// A whole training run from a <see cref="TrainingConfig"/>. <see cref="Create"/> prepares the data and builds
 /// the model and AdamW, or restores them from the run's latest checkpoint; <see cref="Train"/> runs the
-/// <see cref="Trainer"/>. The two steps are separate so a caller can show each its own way.
+/// <see cref="Trainer"/>. The two steps are separate so a caller can show each its own way. Every process of a
+/// data-parallel <see cref="IProcessGroup"/> creates its own session; rank 0 alone writes to the run directory.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
@@ -16,10 +18,12 @@ public sealed class TrainingSession : IDisposable
     readonly AdamW optimizer;
     readonly Generator sampler;
     readonly Device device;
+    readonly IProcessGroup group;
 
     TrainingSession(TrainingConfig config, RunDirectory run, PreparedData data, TransformerLM model, AdamW optimizer,
-        Generator sampler, Device device, TrainingStart start)
+        Generator sampler, Device device, TrainingStart start, IProcessGroup group)
     {
+        this.group = group;
         Config = config;
         Run = run;
         Data = data;
@@ -39,10 +43,22 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Step 0 for a new run, else where the checkpoint left off.</summary>
     public TrainingStart Start { get; }
 
+    /// <summary>The optimizer steps of the whole run, counting the effective batch of all processes.</summary>
+    public long TotalSteps => Config.TotalStepsAcross(group.Size);
+
+    /// <summary>Tokens per optimizer step over all processes.</summary>
+    public long TokensPerStep => Config.TokensPerStep * group.Size;
+
+    /// <summary>The CPU threads libtorch uses in this process.</summary>
+    public int Threads => get_num_threads();
+
+    /// <param name="group">The processes training together; null for one process.</param>
     public static TrainingSession Create(TrainingConfig config, bool resume, IProgress<PreparationProgress>? preparation = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, IProcessGroup? group = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        group ??= SingleProcess.Instance;
+        bool leader = group.Rank == 0;
         config.Validate();
         var device = Devices.Parse(config.Device);
         var precision = PrecisionChoice.Resolve(config.Precision, device);
@@ -62,15 +78,37 @@ public sealed class TrainingSession : IDisposable
         {
             throw new IOException($"{run.Path} already holds a run; pass --resume to continue it or choose another --run-dir.");
         }
+        // Every rank has looked at the run directory before rank 0 writes anything to it.
+        group.Barrier();
         run.EnsureWritable();
         Memory.NativeHeap.RetainFreedMemory();
         if (config.Threads > 0)
         {
             set_num_threads(config.Threads);
         }
+        else if (group.LocalSize > 1)
+        {
+            // The ranks on a host share its cores (ProcessorCount already counts only those the launcher bound
+            // this rank to); libtorch's MKL would otherwise read the launcher's variables and drop to 1 thread.
+            set_num_threads(Math.Max(1, Environment.ProcessorCount / group.LocalSize));
+        }
 
         var metadata = resume ? Checkpoint.ReadMetadata(checkpoint!) : null;
-        var data = DataPreparation.Prepare(config, run, preparation, cancellation);
+        if (metadata is not null)
+        {
+            int savedWorldSize = (int)metadata.Counters.GetValueOrDefault(Trainer.WorldSizeCounter, 1);
+            if (savedWorldSize != group.Size)
+            {
+                throw new InvalidDataException(
+                    $"{checkpoint} was written by {savedWorldSize} process(es) and this job has {group.Size}: each process's batches come from its own " +
+                    $"saved random stream, so resume with the same number (e.g. mpirun -np {savedWorldSize} sharplm train --resume ...).");
+            }
+        }
+        // Rank 0 tokenizes into the run directory first; the others then find its cache when the directory is shared
+        // and prepare their own copy when it is not.
+        PreparedData? prepared = leader ? DataPreparation.Prepare(config, run, preparation, cancellation) : null;
+        group.Barrier();
+        var data = prepared ?? DataPreparation.Prepare(config, run, null, cancellation);
         TransformerLM? model = null;
         AdamW? optimizer = null;
         Generator? sampler = null;
@@ -101,23 +139,31 @@ public sealed class TrainingSession : IDisposable
                 model = new TransformerLM(modelConfig, device, generator: init);
             }
             optimizer = new AdamW(model.parameters(), config.MaxLearningRate, config.Beta1, config.Beta2, config.Eps, config.WeightDecay);
-            sampler = new Generator((ulong)config.Seed + 1);
+            if (group.Size > 1)
+            {
+                DataConsistency.Require(group, data);
+            }
+            sampler = new Generator(SamplerSeeds.For(config.Seed, group.Rank));
             var start = TrainingStart.Fresh;
             if (metadata is not null)
             {
                 Checkpoint.Load(checkpoint!, model, optimizer);
-                if (metadata.RandomStates.TryGetValue(Trainer.SamplerState, out byte[]? state))
+                if (metadata.RandomStates.TryGetValue(Trainer.SamplerStateKey(group.Rank), out byte[]? state))
                 {
                     using var stateTensor = tensor(state);
                     sampler.set_state(stateTensor);
                 }
                 start = TrainingStart.From(metadata);
+                if (leader)
+                {
+                    ForgetMetricsAfter(run, start.Step);
+                }
             }
-            else
+            else if (leader)
             {
                 IO.AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
             }
-            return new TrainingSession(config, run, data, model, optimizer, sampler, device, start);
+            return new TrainingSession(config, run, data, model, optimizer, sampler, device, start, group);
         }
         catch
         {
@@ -129,9 +175,22 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// A run killed after its last checkpoint logged steps that the resumed run takes again: they are dropped, so
+    /// metrics.jsonl holds each step once and the curves do not fold back.
+    /// </summary>
+    static void ForgetMetricsAfter(RunDirectory run, long step)
+    {
+        var records = MetricRecord.ReadAll(run.MetricsPath);
+        if (records.Any(record => record.Step > step))
+        {
+            IO.AtomicFile.WriteAllText(run.MetricsPath, string.Concat(records.Where(record => record.Step <= step).Select(record => record.ToJson() + "\n")));
+        }
+    }
+
     public TrainingOutcome Train(ITrainingObserver observer, CancellationToken cancellation = default)
     {
-        var trainer = new Trainer(Config, model, optimizer, Data.Train, Data.Validation, Run, device, observer, model.Config.ToJson());
+        var trainer = new Trainer(Config, model, optimizer, Data.Train, Data.Validation, Run, device, observer, model.Config.ToJson(), group);
         return trainer.Run(Start, sampler, cancellation);
     }
 

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+using SharpLM.Cli;
+using SharpLM.Distributed;
+using SharpLM.Tests.Distributed;
+using SharpLM.Training;
+
+namespace SharpLM.Tests.Cli;
+
+/// <summary>`mpirun -np 2 sharplm train` on the TinyStories sample, against a single process on the same global batch.</summary>
+[Collection(MpiCollection.Name)]
+public sealed class MpiTrainCommandTests : IDisposable
+{
+    static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "SharpLM.Cli");
+    readonly string directory = Directory.CreateTempSubdirectory("sharplm-mpi-train-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    /// <summary>A tiny run on 200 kB of the TinyStories sample (from <paramref name="trainOffset"/>); batch is per process.</summary>
+    string[] Training(string run, int batch, int steps, int checkpointInterval, int trainOffset = 0, int evalInterval = 20)
+    {
+        string train = Path.Combine(directory, $"train-{trainOffset}.txt");
+        string val = Path.Combine(directory, "val.txt");
+        if (!File.Exists(train))
+        {
+            File.WriteAllBytes(train, File.ReadAllBytes(SharedData.Path("tinystories", "tinystories_v1_train_head_2MiB.txt"))[trainOffset..(trainOffset + 200_000)]);
+        }
+        if (!File.Exists(val))
+        {
+            File.WriteAllBytes(val, File.ReadAllBytes(SharedData.Path("tinystories", "tinystories_v1_valid_hf_head.txt"))[..40_000]);
+        }
+        return [
+            "train", "--train", train, "--val", val, "--vocab-size", "300", "--context-length", "32", "--d-model", "32",
+            "--num-layers", "1", "--num-heads", "2", "--d-ff", "64", "--batch-size", Text(batch), "--steps", Text(steps),
+            "--warmup-iters", "4", "--max-lr", "1e-2", "--min-lr", "1e-3", "--eval-interval", Text(evalInterval), "--eval-batches", "8",
+            "--checkpoint-interval", Text(checkpointInterval), "--log-interval", "5", "--precision", "fp32", "--run-dir", run];
+    }
+
+    static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderMpirun_LearnsLikeOneProcessOnTheSameGlobalBatchAndLogsEachStepOnce()
+    {
+        string run = Path.Combine(directory, "parallel");
+        var parallel = MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, Training(run, batch: 4, steps: 40, checkpointInterval: 20))
+            .AssertSuccess("mpirun -np 2 sharplm train");
+        var single = CliRun.Of(Training(Path.Combine(directory, "single"), batch: 8, steps: 40, checkpointInterval: 20));
+        Assert.True(single.ExitCode == ExitCodes.Success, single.Error + single.Output);
+
+        Assert.Contains("world: 2 ranks (2 per host), threads per rank: 1, Open MPI (libmpi.so.40)", parallel.Output, StringComparison.Ordinal);
+        Assert.Single(parallel.Output.Split('\n'), line => line.StartsWith("done: step 40", StringComparison.Ordinal));
+        Assert.DoesNotContain("\u001b", parallel.Output, StringComparison.Ordinal);
+        var records = MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal([5, 10, 15, 20, 25, 30, 35, 40], records.Where(r => r.TrainLoss is not null).Select(r => r.Step));
+        Assert.Equal([0, 20, 40], records.Where(r => r.ValLoss is not null).Select(r => r.Step));
+        Assert.Equal(40 * 8 * 32, records[^1].TokensSeen);
+
+        var singleRecords = MetricRecord.ReadAll(Path.Combine(directory, "single", "metrics.jsonl"));
+        double first = records[0].ValLoss!.Value, last = records[^1].ValLoss!.Value, singleLast = singleRecords[^1].ValLoss!.Value;
+        Assert.True(last < first - 1.0, $"validation loss went from {first} to {last} only");
+        Assert.True(Math.Abs(last - singleLast) < 0.15, $"2 ranks × 4 ended at {last}, 1 process × 8 at {singleLast}");
+
+        var metadata = Checkpoint.ReadMetadata(Path.Combine(run, "checkpoints", "step-00000040.ckpt"));
+        Assert.Equal(2, metadata.Counters[Trainer.WorldSizeCounter]);
+        Assert.NotEqual(metadata.RandomStates[Trainer.SamplerStateKey(0)], metadata.RandomStates[Trainer.SamplerStateKey(1)]);
+    }
+
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderMpirun_WhenARankIsKilled_EndsTheJobNonZeroAndResumesFromTheLastCheckpoint()
+    {
+        string run = Path.Combine(directory, "killed");
+        using var job = MpiLauncher.Start(MpiFlavor.OpenMpi, 2, directory, Cli, Training(run, batch: 4, steps: 400, checkpointInterval: 10));
+        string checkpoints = Path.Combine(run, "checkpoints");
+        var clock = Stopwatch.StartNew();
+        while (!(Directory.Exists(checkpoints) && Directory.EnumerateFiles(checkpoints, "*.ckpt").Any()) && !job.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            Thread.Sleep(100);
+        }
+        Assert.False(job.HasExited, "the job ended before its first checkpoint");
+        int[] ranks = ChildProcesses(job.Id);
+        Assert.Equal(2, ranks.Length);
+        Process.GetProcessById(ranks[1]).Kill();
+        Assert.True(job.WaitForExit(TimeSpan.FromMinutes(1)), "the job kept running after a rank was killed");
+        Assert.NotEqual(0, job.ExitCode);
+
+        string latest = new RunDirectory(run).LatestCheckpoint()!;
+        long saved = Checkpoint.ReadMetadata(latest).Iteration;
+        int target = (int)saved + 10;
+        var resumed = MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target))
+            .AssertSuccess("mpirun -np 2 sharplm train --resume");
+        Assert.Contains($"resuming at step {saved}", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains($"done: step {target}", resumed.Output, StringComparison.Ordinal);
+        var steps = MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl")).Where(r => r.TrainLoss is not null).Select(r => r.Step).ToList();
+        Assert.Equal(Enumerable.Range(1, target / 5).Select(i => (long)i * 5), steps);
+
+        var other = MpiLauncher.Run(MpiFlavor.OpenMpi, 3, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target + 5));
+        Assert.NotEqual(0, other.ExitCode);
+        Assert.Contains("was written by 2 process(es) and this job has 3", other.Output, StringComparison.Ordinal);
+    }
+
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderMpirun_ResumedWithTheSameRanks_IsBitIdenticalToAnUninterruptedRun()
+    {
+        string whole = Path.Combine(directory, "whole");
+        string halves = Path.Combine(directory, "halves");
+        string[] cycle = ["--cosine-cycle-iters", "12"];
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, [.. Training(whole, batch: 4, steps: 12, checkpointInterval: 6, evalInterval: 6), .. cycle])
+            .AssertSuccess("mpirun -np 2 sharplm train --steps 12");
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, [.. Training(halves, batch: 4, steps: 6, checkpointInterval: 6, evalInterval: 6), .. cycle])
+            .AssertSuccess("mpirun -np 2 sharplm train --steps 6");
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, "train", "--resume", "--run-dir", halves, "--steps", "12")
+            .AssertSuccess("mpirun -np 2 sharplm train --resume --steps 12");
+
+        // The first half also logs its last step, 6, which the whole run (log interval 5) does not.
+        static string Losses(string run) => string.Join("\n", MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"))
+            .Where(r => !(r.Step == 6 && r.TrainLoss is not null))
+            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Step} {r.TrainLoss:R} {r.ValLoss:R} {r.GradientNorm:R}")));
+        Assert.Equal(Losses(whole), Losses(halves));
+        Assert.Contains("12 ", Losses(whole), StringComparison.Ordinal);
+    }
+
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderMpirun_WhenARankReadsOtherData_StopsAtStartNamingTheRankAndHost()
+    {
+        string run = Path.Combine(directory, "mismatch");
+        var result = MpiLauncher.RunEach(MpiFlavor.OpenMpi, directory,
+            [Cli, .. Training(run, batch: 4, steps: 6, checkpointInterval: 6)],
+            [Cli, .. Training(run, batch: 4, steps: 6, checkpointInterval: 6, trainOffset: 300_000)]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"rank 1 on host {Environment.MachineName} reads training data", result.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")), "the job trained before it checked the data");
+    }
+
+    /// <summary>The processes whose parent is <paramref name="parent"/>, in the order they started (Open MPI starts rank 0 first).</summary>
+    static int[] ChildProcesses(int parent) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => int.TryParse(name, out _))
+            .Select(name => (Pid: int.Parse(name!, CultureInfo.InvariantCulture), Stat: TryRead($"/proc/{name}/stat")))
+            .Where(p => p.Stat is not null && ParentOf(p.Stat) == parent)
+            .OrderBy(p => StartTime(p.Stat!))
+            .Select(p => p.Pid)];
+
+    static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    // /proc/<pid>/stat: "pid (comm) state ppid ... starttime(22nd field)"; comm may hold spaces, so fields count after ')'.
+    static string[] FieldsAfterName(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
+    static int ParentOf(string stat) => int.Parse(FieldsAfterName(stat)[1], CultureInfo.InvariantCulture);
+
+    static long StartTime(string stat) => long.Parse(FieldsAfterName(stat)[19], CultureInfo.InvariantCulture);
+}
