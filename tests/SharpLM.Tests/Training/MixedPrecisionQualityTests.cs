@@ -14,29 +14,14 @@ public sealed class MixedPrecisionQualityTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    TrainingConfig Config(PrecisionSetting precision) => new()
-    {
-        Train = SharedData.Path("tinystories", "tinystories_v1_train_head_2MiB.txt"),
-        Val = SharedData.Path("tinystories", "tinystories_v1_valid_hf_head.txt"),
-        // One tokenizer for both runs, so their data and losses are the same quantities.
-        Tokenizer = Path.Combine(directory, "tokenizer"),
-        VocabSize = 1000,
-        ContextLength = 64,
-        DModel = 64,
-        NumLayers = 2,
-        NumHeads = 4,
-        DFf = 192,
-        BatchSize = 16,
-        Steps = 200,
-        WarmupIters = 20,
-        MaxLearningRate = 5e-3,
-        MinLearningRate = 5e-4,
-        EvalInterval = 200,
-        EvalBatches = 40,
-        CheckpointInterval = 200,
-        Precision = precision,
-        RunDirectory = Path.Combine(directory, precision.ToString()),
-    };
+    // One tokenizer for both runs, so their data and losses are the same quantities.
+    TrainingConfig Config(PrecisionSetting precision) =>
+        TinyStoriesSample.Config(Path.Combine(directory, precision.ToString()), steps: 200) with
+        {
+            Tokenizer = Path.Combine(directory, "tokenizer"),
+            EvalBatches = 40,
+            Precision = precision,
+        };
 
     double FinalValidationLoss(TrainingConfig config)
     {

@@ -16,26 +16,7 @@ public sealed class TinyStoriesTrainingTests : IDisposable
     [SharedDataFact]
     public void ThreeHundredSteps_LowerValidationLossByTwoNats_AndGenerateEnglish()
     {
-        var config = new TrainingConfig
-        {
-            Train = SharedData.Path("tinystories", "tinystories_v1_train_head_2MiB.txt"),
-            Val = SharedData.Path("tinystories", "tinystories_v1_valid_hf_head.txt"),
-            VocabSize = 1000,
-            ContextLength = 64,
-            DModel = 64,
-            NumLayers = 2,
-            NumHeads = 4,
-            DFf = 192,
-            BatchSize = 16,
-            Steps = 300,
-            WarmupIters = 20,
-            MaxLearningRate = 5e-3,
-            MinLearningRate = 5e-4,
-            EvalInterval = 300,
-            EvalBatches = 20,
-            CheckpointInterval = 300,
-            RunDirectory = Path.Combine(directory, "run"),
-        };
+        var config = TinyStoriesSample.Config(Path.Combine(directory, "run"), steps: 300);
         using (var session = TrainingSession.Create(config, resume: false))
         {
             session.Train(SilentTrainingObserver.Instance);
