@@ -17,20 +17,7 @@ public static class NodeLlamaCpp
     {
         ArgumentNullException.ThrowIfNull(request);
         request["nodeModules"] = NodeModules ?? throw new InvalidOperationException("node-llama-cpp is not installed");
-        var start = new ProcessStartInfo("node", [Path.Combine(AppContext.BaseDirectory, "Export", "node-llama-cpp-check.mjs")])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(request.ToJsonString());
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"node exited with {process.ExitCode}: {error.Result}");
-        return JsonNode.Parse(output) ?? throw new JsonException("node printed nothing");
+        return PeerScript.Run("node", "node-llama-cpp-check.mjs", request);
     }
 
     static string? Find()

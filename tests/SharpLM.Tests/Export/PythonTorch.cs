@@ -30,20 +30,7 @@ public static class PythonTorch
     public static JsonNode Run(JsonObject request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var start = new ProcessStartInfo(Python, [Path.Combine(AppContext.BaseDirectory, "Export", "cs336_forward.py")])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(request.ToJsonString());
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"python exited with {process.ExitCode}: {error.Result}");
-        return JsonNode.Parse(output) ?? throw new JsonException("python printed nothing");
+        return PeerScript.Run(Python, "cs336_forward.py", request);
     }
 }
 
