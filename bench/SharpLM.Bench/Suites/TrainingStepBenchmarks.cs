@@ -302,12 +302,8 @@ public static class TrainingStepBenchmarks
         using var generator = new Generator(5);
         using var model = new TransformerLM(config, device, generator: generator);
         using var optimizer = new SharpLM.Training.AdamW(model.parameters(), 1e-3);
-        using var scope = NewDisposeScope();
-        var inputs = randint(config.VocabSize, [batchSize, config.ContextLength], generator: generator, dtype: ScalarType.Int64);
-        var loss = Losses.CrossEntropy(model.call(inputs), inputs);
-        loss.backward();
-        GradientClipping.ClipGradNorm(model.parameters(), 1.0);
-        optimizer.step();
+        using var inputs = randint(config.VocabSize, [batchSize, config.ContextLength], generator: generator, dtype: ScalarType.Int64);
+        new TrainingStep(model, optimizer, PrecisionSetting.Fp32, gradientClip: 1.0).Take(() => (inputs, inputs), readLoss: false);
         Console.WriteLine($"peak-bytes {PeakMemory.Status("VmHWM") - baseline}");
     }
 

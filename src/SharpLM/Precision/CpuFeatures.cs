@@ -27,15 +27,11 @@ public sealed class CpuFeatures(IReadOnlySet<string> flags)
     {
         try
         {
-            return File.Exists(CpuInfoPath) ? Parse(File.ReadAllText(CpuInfoPath)) : new CpuFeatures(new HashSet<string>());
+            return Parse(File.Exists(CpuInfoPath) ? File.ReadAllText(CpuInfoPath) : "");
         }
-        catch (IOException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            return new CpuFeatures(new HashSet<string>());
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return new CpuFeatures(new HashSet<string>());
+            return Parse("");
         }
     }
 }

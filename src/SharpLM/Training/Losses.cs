@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ public static class Losses
         ValidateTargets(logits, targets);
         using var scope = NewDisposeScope();
         // Half-precision logits would lose the loss's small differences; compute in float32.
-        var scores = logits.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? logits.to_type(ScalarType.Float32) : logits;
+        var scores = Autocast.Widen(logits);
         var losses = kernel switch
         {
             CrossEntropyKernel.Reference => ReferencePerToken(scores, targets),
