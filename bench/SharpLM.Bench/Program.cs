@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["clipping"] = ClippingBenchmarks.Run,
     ["tokenizer"] = TokenizerBenchmarks.Run,
     ["training"] = TrainingStepBenchmarks.Run,
+    ["distributed"] = DistributedBenchmarks.Run,
 };
 
 return BenchProgram.Run(args, suites);

@@ -278,22 +278,8 @@ public static class TrainingStepBenchmarks
         InChildProcess(MemoryBatchVariable, batchSize.ToString(CultureInfo.InvariantCulture), "peak-bytes ").Select(v => (long?)(long)v).FirstOrDefault();
 
     /// <summary>Runs this suite again in a child process with <paramref name="variable"/> set; the values of its lines that start with <paramref name="prefix"/>.</summary>
-    static List<double> InChildProcess(string variable, string value, string prefix)
-    {
-        string process = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(process) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(process) == "dotnet")
-        {
-            start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
-        }
-        start.ArgumentList.Add("training");
-        start.Environment[variable] = value;
-        using var child = Process.Start(start)!;
-        string output = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        return [.. output.Split('\n').Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(l => double.Parse(l[prefix.Length..], CultureInfo.InvariantCulture))];
-    }
+    static List<double> InChildProcess(string variable, string value, string prefix) =>
+        ChildProcess.Values(ChildProcess.Run("training", new Dictionary<string, string> { [variable] = value }, []), prefix);
 
     /// <summary>In the child: build the model and AdamW, take one step, print VmHWM − VmRSS before.</summary>
     static void MeasureOneStep(TransformerConfig config, Device device, int batchSize)

@@ -39,15 +39,22 @@ public sealed class MpiTrainCommandTests : IDisposable
     static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
-    public void Train_UnderMpirun_LearnsLikeOneProcessOnTheSameGlobalBatchAndLogsEachStepOnce()
+    public void Train_UnderOpenMpi_LearnsLikeOneProcessOnTheSameGlobalBatchAndLogsEachStepOnce() =>
+        AssertLearnsLikeOneProcess(MpiFlavor.OpenMpi, "Open MPI (libmpi.so.40)");
+
+    [MpiFact(MpiFlavor.Mpich, NeedsSharedData = true)]
+    public void Train_UnderMpich_LearnsLikeOneProcessOnTheSameGlobalBatchAndLogsEachStepOnce() =>
+        AssertLearnsLikeOneProcess(MpiFlavor.Mpich, "MPICH (libmpich.so.12)");
+
+    void AssertLearnsLikeOneProcess(MpiFlavor flavor, string library)
     {
         string run = Path.Combine(directory, "parallel");
-        var parallel = MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, Training(run, batch: 4, steps: 40, checkpointInterval: 20))
+        var parallel = MpiLauncher.Run(flavor, 2, directory, Cli, Training(run, batch: 4, steps: 40, checkpointInterval: 20))
             .AssertSuccess("mpirun -np 2 sharplm train");
         var single = CliRun.Of(Training(Path.Combine(directory, "single"), batch: 8, steps: 40, checkpointInterval: 20));
         Assert.True(single.ExitCode == ExitCodes.Success, single.Error + single.Output);
 
-        Assert.Contains("world: 2 ranks (2 per host), threads per rank: 1, Open MPI (libmpi.so.40)", parallel.Output, StringComparison.Ordinal);
+        Assert.Contains($"world: 2 ranks (2 per host), threads per rank: 1, {library}", parallel.Output, StringComparison.Ordinal);
         Assert.Single(parallel.Output.Split('\n'), line => line.StartsWith("done: step 40", StringComparison.Ordinal));
         Assert.DoesNotContain("\u001b", parallel.Output, StringComparison.Ordinal);
         var records = MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"));
@@ -66,10 +73,15 @@ public sealed class MpiTrainCommandTests : IDisposable
     }
 
     [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
-    public void Train_UnderMpirun_WhenARankIsKilled_EndsTheJobNonZeroAndResumesFromTheLastCheckpoint()
+    public void Train_UnderOpenMpi_WhenARankIsKilled_EndsTheJobNonZeroAndResumesFromTheLastCheckpoint() => AssertKilledRankEndsTheJob(MpiFlavor.OpenMpi);
+
+    [MpiFact(MpiFlavor.Mpich, NeedsSharedData = true)]
+    public void Train_UnderMpich_WhenARankIsKilled_EndsTheJobNonZeroAndResumesFromTheLastCheckpoint() => AssertKilledRankEndsTheJob(MpiFlavor.Mpich);
+
+    void AssertKilledRankEndsTheJob(MpiFlavor flavor)
     {
         string run = Path.Combine(directory, "killed");
-        using var job = MpiLauncher.Start(MpiFlavor.OpenMpi, 2, directory, Cli, Training(run, batch: 4, steps: 400, checkpointInterval: 10));
+        using var job = MpiLauncher.Start(flavor, 2, directory, Cli, Training(run, batch: 4, steps: 400, checkpointInterval: 10));
         string checkpoints = Path.Combine(run, "checkpoints");
         var clock = Stopwatch.StartNew();
         while (!(Directory.Exists(checkpoints) && Directory.EnumerateFiles(checkpoints, "*.ckpt").Any()) && !job.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2))
@@ -77,7 +89,7 @@ public sealed class MpiTrainCommandTests : IDisposable
             Thread.Sleep(100);
         }
         Assert.False(job.HasExited, "the job ended before its first checkpoint");
-        int[] ranks = ChildProcesses(job.Id);
+        int[] ranks = Ranks(job.Id);
         Assert.Equal(2, ranks.Length);
         Process.GetProcessById(ranks[1]).Kill();
         Assert.True(job.WaitForExit(TimeSpan.FromMinutes(1)), "the job kept running after a rank was killed");
@@ -86,29 +98,34 @@ public sealed class MpiTrainCommandTests : IDisposable
         string latest = new RunDirectory(run).LatestCheckpoint()!;
         long saved = Checkpoint.ReadMetadata(latest).Iteration;
         int target = (int)saved + 10;
-        var resumed = MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target))
+        var resumed = MpiLauncher.Run(flavor, 2, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target))
             .AssertSuccess("mpirun -np 2 sharplm train --resume");
         Assert.Contains($"resuming at step {saved}", resumed.Output, StringComparison.Ordinal);
         Assert.Contains($"done: step {target}", resumed.Output, StringComparison.Ordinal);
         var steps = MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl")).Where(r => r.TrainLoss is not null).Select(r => r.Step).ToList();
         Assert.Equal(Enumerable.Range(1, target / 5).Select(i => (long)i * 5), steps);
 
-        var other = MpiLauncher.Run(MpiFlavor.OpenMpi, 3, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target + 5));
+        var other = MpiLauncher.Run(flavor, 3, directory, Cli, "train", "--resume", "--run-dir", run, "--steps", Text(target + 5));
         Assert.NotEqual(0, other.ExitCode);
         Assert.Contains("was written by 2 process(es) and this job has 3", other.Output, StringComparison.Ordinal);
     }
 
     [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
-    public void Train_UnderMpirun_ResumedWithTheSameRanks_IsBitIdenticalToAnUninterruptedRun()
+    public void Train_UnderOpenMpi_ResumedWithTheSameRanks_IsBitIdenticalToAnUninterruptedRun() => AssertResumeIsBitIdentical(MpiFlavor.OpenMpi);
+
+    [MpiFact(MpiFlavor.Mpich, NeedsSharedData = true)]
+    public void Train_UnderMpich_ResumedWithTheSameRanks_IsBitIdenticalToAnUninterruptedRun() => AssertResumeIsBitIdentical(MpiFlavor.Mpich);
+
+    void AssertResumeIsBitIdentical(MpiFlavor flavor)
     {
         string whole = Path.Combine(directory, "whole");
         string halves = Path.Combine(directory, "halves");
         string[] cycle = ["--cosine-cycle-iters", "12"];
-        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, [.. Training(whole, batch: 4, steps: 12, checkpointInterval: 6, evalInterval: 6), .. cycle])
+        MpiLauncher.Run(flavor, 2, directory, Cli, [.. Training(whole, batch: 4, steps: 12, checkpointInterval: 6, evalInterval: 6), .. cycle])
             .AssertSuccess("mpirun -np 2 sharplm train --steps 12");
-        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, [.. Training(halves, batch: 4, steps: 6, checkpointInterval: 6, evalInterval: 6), .. cycle])
+        MpiLauncher.Run(flavor, 2, directory, Cli, [.. Training(halves, batch: 4, steps: 6, checkpointInterval: 6, evalInterval: 6), .. cycle])
             .AssertSuccess("mpirun -np 2 sharplm train --steps 6");
-        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, "train", "--resume", "--run-dir", halves, "--steps", "12")
+        MpiLauncher.Run(flavor, 2, directory, Cli, "train", "--resume", "--run-dir", halves, "--steps", "12")
             .AssertSuccess("mpirun -np 2 sharplm train --resume --steps 12");
 
         // The first half also logs its last step, 6, which the whole run (log interval 5) does not.
@@ -120,10 +137,15 @@ public sealed class MpiTrainCommandTests : IDisposable
     }
 
     [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
-    public void Train_UnderMpirun_WhenARankReadsOtherData_StopsAtStartNamingTheRankAndHost()
+    public void Train_UnderOpenMpi_WhenARankReadsOtherData_StopsAtStartNamingTheRankAndHost() => AssertOtherDataStopsTheJob(MpiFlavor.OpenMpi);
+
+    [MpiFact(MpiFlavor.Mpich, NeedsSharedData = true)]
+    public void Train_UnderMpich_WhenARankReadsOtherData_StopsAtStartNamingTheRankAndHost() => AssertOtherDataStopsTheJob(MpiFlavor.Mpich);
+
+    void AssertOtherDataStopsTheJob(MpiFlavor flavor)
     {
         string run = Path.Combine(directory, "mismatch");
-        var result = MpiLauncher.RunEach(MpiFlavor.OpenMpi, directory,
+        var result = MpiLauncher.RunEach(flavor, directory,
             [Cli, .. Training(run, batch: 4, steps: 6, checkpointInterval: 6)],
             [Cli, .. Training(run, batch: 4, steps: 6, checkpointInterval: 6, trainOffset: 300_000)]);
         Assert.NotEqual(0, result.ExitCode);
@@ -131,15 +153,23 @@ public sealed class MpiTrainCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")), "the job trained before it checked the data");
     }
 
-    /// <summary>The processes whose parent is <paramref name="parent"/>, in the order they started (Open MPI starts rank 0 first).</summary>
-    static int[] ChildProcesses(int parent) =>
-        [.. Directory.EnumerateDirectories("/proc")
+    /// <summary>
+    /// The ranks of the job <paramref name="launcher"/> started, in the order they started: the SharpLM processes
+    /// below it (Open MPI's mpirun starts them itself, MPICH's mpiexec through a hydra_pmi_proxy).
+    /// </summary>
+    static int[] Ranks(int launcher)
+    {
+        var processes = Directory.EnumerateDirectories("/proc")
             .Select(Path.GetFileName)
             .Where(name => int.TryParse(name, out _))
             .Select(name => (Pid: int.Parse(name!, CultureInfo.InvariantCulture), Stat: TryRead($"/proc/{name}/stat")))
-            .Where(p => p.Stat is not null && ParentOf(p.Stat) == parent)
-            .OrderBy(p => StartTime(p.Stat!))
-            .Select(p => p.Pid)];
+            .Where(p => p.Stat is not null)
+            .ToDictionary(p => p.Pid, p => p.Stat!);
+        bool Below(int pid) => processes.TryGetValue(pid, out var stat) && (ParentOf(stat) == launcher || Below(ParentOf(stat)));
+        return [.. processes.Where(p => NameOf(p.Value) == Path.GetFileName(Cli) && Below(p.Key))
+            .OrderBy(p => StartTime(p.Value))
+            .Select(p => p.Key)];
+    }
 
     static string? TryRead(string path)
     {
@@ -152,6 +182,8 @@ public sealed class MpiTrainCommandTests : IDisposable
             return null;
         }
     }
+
+    static string NameOf(string stat) => stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
 
     // /proc/<pid>/stat: "pid (comm) state ppid ... starttime(22nd field)"; comm may hold spaces, so fields count after ')'.
     static string[] FieldsAfterName(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Globalization;
+using SharpLM.Distributed;
+using SharpLM.Memory;
+using SharpLM.Model;
+using SharpLM.Numerics;
+using SharpLM.Precision;
+using SharpLM.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SharpLM.Bench.Suites;
+
+/// <summary>
+/// Data-parallel training on MPI (README "Scale out"), on every MPI library installed: the in-place all-reduce of
+/// the TinyStories model's gradients as training does it (chunks of at most 4M floats) and as one call, with the
+/// native heap as `sharplm train` sets it and as glibc leaves it; and weak scaling of the training step: tokens/s
+/// of 1 process × 1 thread beside 2 ranks × 1 thread, each rank bound to a core and stepping its own batch, with
+/// the share of the step spent in the reduction (which includes waiting for the slower rank).
+/// </summary>
+public static class DistributedBenchmarks
+{
+    const string Suite = "distributed";
+    const int BatchPerRank = 8, StepWarmup = 1, StepIterations = 4, Rounds = 2;
+    const int ReduceWarmup = 2, ReduceIterations = 7;
+
+    /// <summary>Set in the ranks: "allreduce" or "steps".</summary>
+    const string PartVariable = "SHARPLM_BENCH_MPI_PART";
+
+    /// <summary>Set to "glibc" in ranks that measure the all-reduce without <see cref="NativeHeap.RetainFreedMemory"/>.</summary>
+    const string HeapVariable = "SHARPLM_BENCH_MPI_HEAP";
+
+    public static void Run()
+    {
+        switch (Environment.GetEnvironmentVariable(PartVariable))
+        {
+            case "allreduce":
+                AllReduceInRank();
+                return;
+            case "steps":
+                StepsInRank();
+                return;
+        }
+        var flavors = MpiLaunchers.Available();
+        if (flavors.Count == 0)
+        {
+            Console.WriteLine($"not measured: no MPI launcher (apt-get install {MpiLaunchers.Package(MpiFlavor.OpenMpi)}, or {MpiLaunchers.Package(MpiFlavor.Mpich)})");
+            return;
+        }
+        AllReduce(flavors);
+        Console.WriteLine();
+        Scaling(flavors);
+    }
+
+    static void AllReduce(IReadOnlyList<MpiFlavor> flavors)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        string? size = null;
+        foreach (var flavor in flavors)
+        {
+            foreach (string heap in new[] { "retained", "glibc" })
+            {
+                string output = Launch(flavor, 2, new() { [PartVariable] = "allreduce", [HeapVariable] = heap });
+                double bytes = 4 * ChildProcess.Values(output, "floats ")[0];
+                size ??= string.Create(CultureInfo.InvariantCulture,
+                    $"{bytes / 4:N0} floats ({bytes / 1e6:F1} MB) in {ChildProcess.Values(output, "tensors ")[0]} tensors");
+                var chunked = Measurement.Of(ChildProcess.Values(output, "chunked-ms "));
+                var oneCall = Measurement.Of(ChildProcess.Values(output, "one-call-ms "));
+                rows.Add([MpiLaunchers.Name(flavor), heap == "retained" ? "retained (as `sharplm train`)" : "glibc default",
+                    Ms(chunked), GigabytesPerSecond(bytes, chunked), Ms(oneCall), GigabytesPerSecond(bytes, oneCall)]);
+            }
+        }
+        Console.WriteLine($"In-place all-reduce (sum, then ÷ ranks) of the TinyStories gradients between 2 ranks on this host, {size}; " +
+            $"median (best) of {ReduceIterations} after {ReduceWarmup}, GB/s = gradient bytes ÷ time:");
+        Console.WriteLine();
+        MarkdownTable.Print(Console.Out,
+            ["library", "native heap", $"chunks of ≤ {MpiGradientReduction.MaxChunk:N0} floats, ms", "GB/s", "one call, ms", "GB/s"], rows);
+    }
+
+    static void Scaling(IReadOnlyList<MpiFlavor> flavors)
+    {
+        var configurations = new List<(string Name, MpiFlavor? Flavor, int Ranks)> { ("1 process × 1 thread", null, 1) };
+        configurations.AddRange(flavors.Select(f => ($"2 ranks × 1 thread, {MpiLaunchers.Name(f)}", (MpiFlavor?)f, 2)));
+        var steps = configurations.ToDictionary(c => c.Name, _ => new List<double>());
+        var reduces = configurations.ToDictionary(c => c.Name, _ => new List<double>());
+        string? precision = null;
+        // The configurations alternate, so that background load falls on all of them alike.
+        for (int round = 0; round < Rounds; round++)
+        {
+            foreach (var (name, flavor, ranks) in configurations)
+            {
+                var variables = new Dictionary<string, string> { [PartVariable] = "steps" };
+                string output = flavor is { } f ? Launch(f, ranks, variables) : ChildProcess.Run(Suite, variables, []);
+                steps[name].AddRange(ChildProcess.Values(output, "step-ms "));
+                reduces[name].AddRange(ChildProcess.Values(output, "reduce-ms "));
+                precision ??= output.Split('\n').FirstOrDefault(l => l.StartsWith("precision ", StringComparison.Ordinal))?["precision ".Length..];
+            }
+        }
+        var config = TransformerConfig.TinyStories;
+        double single = 0;
+        var rows = new List<IReadOnlyList<string>>();
+        var targets = new List<IReadOnlyList<string>>();
+        foreach (var (name, _, ranks) in configurations)
+        {
+            var step = Measurement.Of(steps[name]);
+            double tokensPerSecond = ranks * BatchPerRank * config.ContextLength / (step.MedianMilliseconds * 1e-3);
+            if (ranks == 1)
+            {
+                single = tokensPerSecond;
+            }
+            string reduce = reduces[name].Count == 0 ? "" : F(Measurement.Of(reduces[name]).MedianMilliseconds, "F0");
+            string share = reduces[name].Count == 0 ? "" : F(100 * Measurement.Of(reduces[name]).MedianMilliseconds / step.MedianMilliseconds, "F1") + "%";
+            rows.Add([name, Ms(step), F(tokensPerSecond, "N0"), F(tokensPerSecond / single, "F2") + "×", reduce, share]);
+            if (ranks > 1)
+            {
+                double speedUp = tokensPerSecond / single;
+                targets.Add([$"{name} ÷ 1 process × 1 thread (tokens/s)", F(speedUp, "F2") + "×", "≥ 1.8×", speedUp >= 1.8 ? "met" : "MISSED"]);
+            }
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Training step of the TinyStories model ({precision}), batch {BatchPerRank} × {config.ContextLength} per rank, each rank bound to one core; " +
+            $"median (best) of {Rounds} alternating rounds × {StepIterations} steps after {StepWarmup}, timed on rank 0 from a barrier:"));
+        Console.WriteLine();
+        MarkdownTable.Print(Console.Out, ["job", "step ms", "tokens/s", "speed-up", "reduce ms", "reduce share of the step"], rows);
+        Console.WriteLine();
+        MarkdownTable.Print(Console.Out, ["target", "measured", "goal", "result"], targets);
+    }
+
+    static string Launch(MpiFlavor flavor, int ranks, Dictionary<string, string> variables)
+    {
+        foreach (var (name, value) in MpiLaunchers.Variables())
+        {
+            variables[name] = value;
+        }
+        return ChildProcess.Run(Suite, variables, MpiLaunchers.Command(flavor, ranks));
+    }
+
+    /// <summary>In each rank: times the reduction of gradients shaped like the TinyStories model's, chunked and in one call.</summary>
+    static unsafe void AllReduceInRank()
+    {
+        if (Environment.GetEnvironmentVariable(HeapVariable) != "glibc")
+        {
+            NativeHeap.RetainFreedMemory();
+        }
+        var world = LaunchedWorld.FromEnvironment() ?? throw new InvalidOperationException("the all-reduce part runs under an MPI launcher with 2 or more ranks.");
+        using var group = MpiProcessGroup.Start(world);
+        using var generator = new Generator(1);
+        using var model = new TransformerLM(TransformerConfig.TinyStories, CPU, generator: generator);
+        List<Parameter> parameters = [.. model.parameters()];
+        using (NewDisposeScope())
+        {
+            parameters.Select(p => p.sum()).Aggregate((a, b) => a + b).backward();
+        }
+        long floats = parameters.Sum(p => p.numel());
+        using var flat = ones(floats);
+        for (int i = 0; i < ReduceWarmup + ReduceIterations; i++)
+        {
+            group.Barrier();
+            long start = Stopwatch.GetTimestamp();
+            group.GradientReduction.Reduce(parameters);
+            double chunked = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            group.Barrier();
+            start = Stopwatch.GetTimestamp();
+            group.SumInPlace((float*)RawMemory.Address(flat), checked((int)floats));
+            double oneCall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (group.Rank == 0 && i >= ReduceWarmup)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"chunked-ms {chunked}\none-call-ms {oneCall}"));
+            }
+        }
+        if (group.Rank == 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"floats {floats}\ntensors {parameters.Count}"));
+        }
+    }
+
+    /// <summary>In each rank (or the one process): training steps on 1 thread, rank 0 printing the step and reduction times.</summary>
+    static void StepsInRank()
+    {
+        NativeHeap.RetainFreedMemory();
+        set_num_threads(1);
+        var world = LaunchedWorld.FromEnvironment();
+        using var group = world is null ? null : MpiProcessGroup.Start(world);
+        int rank = group?.Rank ?? 0;
+        var config = TransformerConfig.TinyStories;
+        var precision = PrecisionChoice.Resolve(PrecisionSetting.Auto, CPU);
+        using var modelGenerator = new Generator(1);
+        using var model = new TransformerLM(config, CPU, generator: modelGenerator);
+        using var optimizer = new SharpLM.Training.AdamW(model.parameters(), 1e-3, 0.9, 0.95, 1e-8, 0.1);
+        var reduction = group is null ? null : new TimedReduction(group.GradientReduction);
+        var step = new TrainingStep(model, optimizer, precision.Precision, gradientClip: 1.0, reduction: reduction);
+        // Each rank its own batch, as data-parallel training draws them.
+        using var dataGenerator = new Generator((ulong)(10 + rank));
+        using var inputs = randint(config.VocabSize, [BatchPerRank, config.ContextLength], generator: dataGenerator, dtype: ScalarType.Int64);
+        using var targets = randint(config.VocabSize, [BatchPerRank, config.ContextLength], generator: dataGenerator, dtype: ScalarType.Int64);
+        for (int i = 0; i < StepWarmup + StepIterations; i++)
+        {
+            group?.Barrier();
+            long start = Stopwatch.GetTimestamp();
+            step.Take(() => (inputs, targets), readLoss: false);
+            double milliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (rank == 0 && i >= StepWarmup)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step-ms {milliseconds}"));
+                if (reduction is not null)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reduce-ms {reduction.LastMilliseconds}"));
+                }
+            }
+        }
+        if (rank == 0)
+        {
+            Console.WriteLine($"precision {precision}");
+        }
+    }
+
+    /// <summary>The reduction training uses, timed.</summary>
+    sealed class TimedReduction(IGradientReduction inner) : IGradientReduction
+    {
+        public double LastMilliseconds { get; private set; }
+
+        public void Reduce(IReadOnlyList<Parameter> parameters)
+        {
+            long start = Stopwatch.GetTimestamp();
+            inner.Reduce(parameters);
+            LastMilliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+    }
+
+    static string Ms(Measurement m) => string.Create(CultureInfo.InvariantCulture, $"{m.MedianMilliseconds:F0} ({m.BestMilliseconds:F0})");
+
+    static string GigabytesPerSecond(double bytes, Measurement m) => F(bytes / (m.MedianMilliseconds * 1e-3) / 1e9, "F2");
+
+    static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+}
