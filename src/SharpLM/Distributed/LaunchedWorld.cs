@@ -25,8 +25,8 @@ public sealed record LaunchedWorld(int Rank, int Size, int LocalSize, MpiFlavor?
 
     /// <summary>
     /// Open MPI sets OMPI_COMM_WORLD_*, MPICH's Hydra PMI_RANK/PMI_SIZE (and MPI_LOCALNRANKS), Slurm's srun
-    /// SLURM_PROCID/SLURM_STEP_NUM_TASKS. SLURM_NTASKS alone is not enough: a batch script that runs a plain
-    /// command sees it too.
+    /// SLURM_PROCID/SLURM_STEP_NUM_TASKS, and also PMI_RANK/PMI_SIZE with --mpi=pmi2, the PMI wire protocol MPICH
+    /// speaks. SLURM_NTASKS alone is not enough: a batch script that runs a plain command sees it too.
     /// </summary>
     public static LaunchedWorld? Detect(Func<string, string?> environment)
     {
@@ -34,10 +34,10 @@ public sealed record LaunchedWorld(int Rank, int Size, int LocalSize, MpiFlavor?
         var world = Read(environment, "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_SIZE", MpiFlavor.OpenMpi)
             ?? Read(environment, "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS", MpiFlavor.Mpich)
             ?? Read(environment, "SLURM_PROCID", "SLURM_STEP_NUM_TASKS", null, null);
-        if (world is { Flavor: null } && environment("SLURM_STEP_TASKS_PER_NODE") is { } perNode)
+        if (world is { LocalSize: 0 })
         {
-            // "2(x3),1": the tasks on this node are not known from it alone, the first group is the common case.
-            string first = perNode.Split(',')[0].Split('(')[0];
+            // srun tells the tasks per node ("2(x3),1"), not this node's share; the first group is the common case.
+            string first = environment("SLURM_STEP_TASKS_PER_NODE")?.Split(',')[0].Split('(')[0] ?? "";
             world = world with { LocalSize = int.TryParse(first, out int local) && local > 0 ? local : 1 };
         }
         return world is { Size: > 1 } ? world : null;
@@ -53,7 +53,8 @@ public sealed record LaunchedWorld(int Rank, int Size, int LocalSize, MpiFlavor?
         {
             throw new InvalidOperationException($"the launcher set {rankName}={rankText} and {sizeName}={sizeText}, which are not a rank and a world size.");
         }
-        int localSize = localSizeName is not null && int.TryParse(environment(localSizeName), out int local) && local > 0 ? local : 1;
+        // 0: the launcher did not say.
+        int localSize = localSizeName is not null && int.TryParse(environment(localSizeName), out int local) && local > 0 ? local : 0;
         return new LaunchedWorld(rank, size, localSize, flavor);
     }
 }

@@ -129,11 +129,41 @@ public sealed class MpiTrainCommandTests : IDisposable
             .AssertSuccess("mpirun -np 2 sharplm train --resume --steps 12");
 
         // The first half also logs its last step, 6, which the whole run (log interval 5) does not.
-        static string Losses(string run) => string.Join("\n", MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"))
-            .Where(r => !(r.Step == 6 && r.TrainLoss is not null))
-            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Step} {r.TrainLoss:R} {r.ValLoss:R} {r.GradientNorm:R}")));
+        static string Losses(string run) => LossLines(run, r => !(r.Step == 6 && r.TrainLoss is not null));
         Assert.Equal(Losses(whole), Losses(halves));
         Assert.Contains("12 ", Losses(whole), StringComparison.Ordinal);
+    }
+
+    /// <summary>Step, losses and gradient norm of every record, to the last bit.</summary>
+    static string LossLines(string run, Func<MetricRecord, bool> keep) => string.Join("\n", MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"))
+        .Where(keep)
+        .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Step} {r.TrainLoss:R} {r.ValLoss:R} {r.GradientNorm:R}")));
+
+    [SlurmFact(MpiFlavor.OpenMpi)]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Train_UnderSrunWithPmix_RunsOnOpenMpiAsUnderMpirun() => AssertSrunEqualsLauncher(MpiFlavor.OpenMpi, "pmix", "Open MPI (libmpi.so.40)");
+
+    [SlurmFact(MpiFlavor.Mpich)]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Train_UnderSrunWithPmi2_RunsOnMpichAsUnderMpiexec() => AssertSrunEqualsLauncher(MpiFlavor.Mpich, "pmi2", "MPICH (libmpich.so.12)");
+
+    /// <summary>Slurm starts the ranks itself (no mpirun): same world, same library, the same losses to the bit.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    void AssertSrunEqualsLauncher(MpiFlavor flavor, string plugin, string library)
+    {
+        string underSrun = Path.Combine(directory, "srun");
+        string underLauncher = Path.Combine(directory, "launcher");
+        using (var slurm = LocalSlurm.Start())
+        {
+            var srun = slurm.Srun(directory, ["--ntasks", "2", $"--mpi={plugin}", Cli, .. Training(underSrun, batch: 4, steps: 12, checkpointInterval: 6, evalInterval: 6)])
+                .AssertSuccess($"srun --ntasks 2 --mpi={plugin} sharplm train");
+            Assert.Contains($"world: 2 ranks (2 per host), threads per rank: 1, {library}", srun.Output, StringComparison.Ordinal);
+            Assert.Single(srun.Output.Split('\n'), line => line.StartsWith("done: step 12", StringComparison.Ordinal));
+        }
+        MpiLauncher.Run(flavor, 2, directory, Cli, Training(underLauncher, batch: 4, steps: 12, checkpointInterval: 6, evalInterval: 6))
+            .AssertSuccess("mpirun -np 2 sharplm train");
+        Assert.Equal(LossLines(underLauncher, _ => true), LossLines(underSrun, _ => true));
+        Assert.Equal(2, Checkpoint.ReadMetadata(Path.Combine(underSrun, "checkpoints", "step-00000012.ckpt")).Counters[Trainer.WorldSizeCounter]);
     }
 
     [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]

@@ -28,6 +28,15 @@ public class LaunchedWorldTests
             Detect(("SLURM_PROCID", "3"), ("SLURM_STEP_NUM_TASKS", "6"), ("SLURM_STEP_TASKS_PER_NODE", "2(x3)")));
 
     [Fact]
+    public void Detect_UnderSrunWithPmi2_IsMpichWithTheTasksPerNode() =>
+        Assert.Equal(new LaunchedWorld(1, 4, 2, MpiFlavor.Mpich),
+            Detect(("PMI_RANK", "1"), ("PMI_SIZE", "4"), ("SLURM_PROCID", "1"), ("SLURM_STEP_NUM_TASKS", "4"), ("SLURM_STEP_TASKS_PER_NODE", "2(x2)")));
+
+    [Fact]
+    public void Detect_WhenNoLauncherSaysTheRanksPerHost_CountsOne() =>
+        Assert.Equal(new LaunchedWorld(0, 2, 1, MpiFlavor.Mpich), Detect(("PMI_RANK", "0"), ("PMI_SIZE", "2")));
+
+    [Fact]
     public void Detect_InASlurmBatchScriptWithoutSrun_IsAlone() => Assert.Null(Detect(("SLURM_PROCID", "0"), ("SLURM_NTASKS", "4")));
 
     [Fact]
