@@ -49,16 +49,32 @@ public static class DataParallelProbe
     /// <summary>The value rank r puts at index i of the gradient <see cref="Reduce"/> averages: exact in float32.</summary>
     public static float GradientValue(int rank, long index) => (rank + 1) * (index % 1000);
 
-    /// <summary>Averages one gradient of <paramref name="count"/> floats holding <see cref="GradientValue"/> across the group.</summary>
-    public static float[] Reduce(IProcessGroup group, int count)
+    /// <summary>
+    /// Averages gradients of <paramref name="counts"/> floats holding <see cref="GradientValue"/> (of their index in
+    /// all of them, in order) across the group, at most <paramref name="maxChunk"/> floats per MPI call, twice: the
+    /// second time after the values were written again in place, as the next step's backward does into gradients
+    /// the first reduction bound to its buffer. Returns the gradients after the second, flattened.
+    /// </summary>
+    public static float[] Reduce(MpiProcessGroup group, int[] counts, int maxChunk)
     {
         ArgumentNullException.ThrowIfNull(group);
-        using var parameter = new TorchSharp.Modules.Parameter(zeros(count));
-        using (var indices = arange(count, dtype: ScalarType.Int64))
+        ArgumentNullException.ThrowIfNull(counts);
+        using var reduction = new MpiGradientReduction(group, maxChunk);
+        var parameters = counts.Select(count => new TorchSharp.Modules.Parameter(zeros(count))).ToList();
+        using var values = arange(counts.Sum(), dtype: ScalarType.Int64).remainder(1000).to_type(ScalarType.Float32).mul_(group.Rank + 1);
+        var slices = values.split(counts.Select(c => (long)c).ToArray());
+        for (int i = 0; i < parameters.Count; i++)
         {
-            parameter.grad = indices.remainder(1000).to_type(ScalarType.Float32).mul_(group.Rank + 1);
+            parameters[i].grad = slices[i].clone();
         }
-        group.GradientReduction!.Reduce([parameter]);
-        return parameter.grad!.data<float>().ToArray();
+        reduction.Reduce(parameters);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            using var gradient = parameters[i].grad!;
+            gradient.copy_(slices[i]);
+        }
+        reduction.Reduce(parameters);
+        using var flat = cat([.. parameters.Select(p => p.grad!.reshape(-1))]);
+        return flat.data<float>().ToArray();
     }
 }

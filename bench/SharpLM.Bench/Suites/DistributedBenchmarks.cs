@@ -14,8 +14,7 @@ namespace SharpLM.Bench.Suites;
 
 /// <summary>
 /// Data-parallel training on MPI (README "Scale out"), on every MPI library installed: the in-place all-reduce of
-/// the TinyStories model's gradients as training does it (chunks of at most 4M floats) and as one call, with the
-/// native heap as `sharplm train` sets it and as glibc leaves it; and weak scaling of the training step: tokens/s
+/// the TinyStories model's gradients as training does it (one flat buffer, one call) and one call per tensor; and weak scaling of the training step: tokens/s
 /// of 1 process × 1 thread beside 2 ranks × 1 thread, each rank bound to a core and stepping its own batch, with
 /// the share of the step spent in the reduction (which includes waiting for the slower rank).
 /// </summary>
@@ -28,8 +27,8 @@ public static class DistributedBenchmarks
     /// <summary>Set in the ranks: "allreduce" or "steps".</summary>
     const string PartVariable = "SHARPLM_BENCH_MPI_PART";
 
-    /// <summary>Set to "glibc" in ranks that measure the all-reduce without <see cref="NativeHeap.RetainFreedMemory"/>.</summary>
-    const string HeapVariable = "SHARPLM_BENCH_MPI_HEAP";
+    /// <summary>The largest call of the per-tensor reduction it is compared with.</summary>
+    const int PerTensorChunk = 4 << 20;
 
     public static void Run()
     {
@@ -59,23 +58,19 @@ public static class DistributedBenchmarks
         string? size = null;
         foreach (var flavor in flavors)
         {
-            foreach (string heap in new[] { "retained", "glibc" })
-            {
-                string output = Launch(flavor, 2, new() { [PartVariable] = "allreduce", [HeapVariable] = heap });
-                double bytes = 4 * ChildProcess.Values(output, "floats ")[0];
-                size ??= string.Create(CultureInfo.InvariantCulture,
-                    $"{bytes / 4:N0} floats ({bytes / 1e6:F1} MB) in {ChildProcess.Values(output, "tensors ")[0]} tensors");
-                var chunked = Measurement.Of(ChildProcess.Values(output, "chunked-ms "));
-                var oneCall = Measurement.Of(ChildProcess.Values(output, "one-call-ms "));
-                rows.Add([MpiLaunchers.Name(flavor), heap == "retained" ? "retained (as `sharplm train`)" : "glibc default",
-                    Ms(chunked), GigabytesPerSecond(bytes, chunked), Ms(oneCall), GigabytesPerSecond(bytes, oneCall)]);
-            }
+            string output = Launch(flavor, 2, new() { [PartVariable] = "allreduce" });
+            double bytes = 4 * ChildProcess.Values(output, "floats ")[0];
+            size ??= string.Create(CultureInfo.InvariantCulture,
+                $"{bytes / 4:N0} floats ({bytes / 1e6:F1} MB) in {ChildProcess.Values(output, "tensors ")[0]} tensors");
+            var flat = Measurement.Of(ChildProcess.Values(output, "flat-ms "));
+            var perTensor = Measurement.Of(ChildProcess.Values(output, "per-tensor-ms "));
+            rows.Add([MpiLaunchers.Name(flavor), Ms(flat), GigabytesPerSecond(bytes, flat), Ms(perTensor), GigabytesPerSecond(bytes, perTensor)]);
         }
         Console.WriteLine($"In-place all-reduce (sum, then ÷ ranks) of the TinyStories gradients between 2 ranks on this host, {size}; " +
             $"median (best) of {ReduceIterations} after {ReduceWarmup}, GB/s = gradient bytes ÷ time:");
         Console.WriteLine();
         MarkdownTable.Print(Console.Out,
-            ["library", "native heap", $"chunks of ≤ {MpiGradientReduction.MaxChunk:N0} floats, ms", "GB/s", "one call, ms", "GB/s"], rows);
+            ["library", "as training does it: one flat buffer, one call, ms", "GB/s", $"one call per tensor (≤ {PerTensorChunk:N0} floats), ms", "GB/s"], rows);
     }
 
     static void Scaling(IReadOnlyList<MpiFlavor> flavors)
@@ -136,13 +131,13 @@ public static class DistributedBenchmarks
         return ChildProcess.Run(Suite, variables, MpiLaunchers.Command(flavor, ranks));
     }
 
-    /// <summary>In each rank: times the reduction of gradients shaped like the TinyStories model's, chunked and in one call.</summary>
+    /// <summary>
+    /// In each rank: times the reduction of gradients shaped like the TinyStories model's as training does it, and
+    /// as one MPI call per tensor (split beyond <see cref="PerTensorChunk"/> floats), which is how SharpLM reduced
+    /// them before the flat buffer.
+    /// </summary>
     static unsafe void AllReduceInRank()
     {
-        if (Environment.GetEnvironmentVariable(HeapVariable) != "glibc")
-        {
-            NativeHeap.RetainFreedMemory();
-        }
         var world = LaunchedWorld.FromEnvironment() ?? throw new InvalidOperationException("the all-reduce part runs under an MPI launcher with 2 or more ranks.");
         using var group = MpiProcessGroup.Start(world);
         using var generator = new Generator(1);
@@ -152,26 +147,32 @@ public static class DistributedBenchmarks
         {
             parameters.Select(p => p.sum()).Aggregate((a, b) => a + b).backward();
         }
-        long floats = parameters.Sum(p => p.numel());
-        using var flat = ones(floats);
         for (int i = 0; i < ReduceWarmup + ReduceIterations; i++)
         {
             group.Barrier();
             long start = Stopwatch.GetTimestamp();
             group.GradientReduction.Reduce(parameters);
-            double chunked = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            double flat = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             group.Barrier();
             start = Stopwatch.GetTimestamp();
-            group.SumInPlace((float*)RawMemory.Address(flat), checked((int)floats));
-            double oneCall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            foreach (var parameter in parameters)
+            {
+                using var gradient = parameter.grad!;
+                float* address = (float*)RawMemory.Address(gradient);
+                for (long offset = 0; offset < gradient.numel(); offset += PerTensorChunk)
+                {
+                    group.SumInPlace(address + offset, (int)Math.Min(PerTensorChunk, gradient.numel() - offset));
+                }
+            }
+            double perTensor = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (group.Rank == 0 && i >= ReduceWarmup)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"chunked-ms {chunked}\none-call-ms {oneCall}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"flat-ms {flat}\nper-tensor-ms {perTensor}"));
             }
         }
         if (group.Rank == 0)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"floats {floats}\ntensors {parameters.Count}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"floats {parameters.Sum(p => p.numel())}\ntensors {parameters.Count}"));
         }
     }
 

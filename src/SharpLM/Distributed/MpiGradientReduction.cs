@@ -1,3 +1,4 @@
+using SharpLM.Memory;
 using SharpLM.Numerics;
 using SharpLM.Training;
 using TorchSharp.Modules;
@@ -6,52 +7,58 @@ using static TorchSharp.torch;
 namespace SharpLM.Distributed;
 
 /// <summary>
-/// Averages every gradient across an MPI job, in place in the gradients' own memory (no flat buffer, no copies on
-/// the CPU). Each call reduces at most <see cref="MaxChunk"/> floats: MPI implementations allocate a temporary the
-/// size of the message, and glibc maps allocations over 32 MiB afresh every time, which made one 91 MB call ten
-/// times slower than the same data in 4M-float chunks. Tensors off the CPU are reduced through host memory, since
-/// Debian's MPI is not CUDA-aware.
+/// Averages every gradient across an MPI job, in place in the gradients' own memory: they are kept in one flat
+/// buffer (<see cref="GradientBuffer"/>), reduced in as few calls as MPI's int count allows. MPI implementations
+/// allocate a temporary the size of the message, and glibc maps allocations over 32 MiB afresh every time (one
+/// 91 MB call took 0.5–1 s that way), so the native heap is made to keep freed memory, as training does anyway.
+/// Tensors off the CPU are reduced through host memory, since Debian's MPI is not CUDA-aware.
 /// </summary>
-public sealed unsafe class MpiGradientReduction(MpiProcessGroup group) : IGradientReduction
+public sealed unsafe class MpiGradientReduction : IGradientReduction, IDisposable
 {
-    public const int MaxChunk = 4 << 20;
+    /// <summary>1 GiB of floats: below int.MaxValue, MPI's count.</summary>
+    public const int MaxChunk = 1 << 28;
+
+    readonly MpiProcessGroup group;
+    readonly int maxChunk;
+    readonly GradientBuffer gradients = new();
+
+    /// <param name="group">The job.</param>
+    /// <param name="maxChunk">Floats per MPI call at the most (smaller in tests, to exercise the chunking).</param>
+    public MpiGradientReduction(MpiProcessGroup group, int maxChunk = MaxChunk)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxChunk, 1);
+        this.group = group;
+        this.maxChunk = maxChunk;
+        NativeHeap.RetainFreedMemory();
+    }
 
     public void Reduce(IReadOnlyList<Parameter> parameters)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
-        foreach (var parameter in parameters)
+        // Every rank must make the same calls: a parameter without a gradient here has none anywhere.
+        var flat = gradients.Bind(parameters);
+        if (RawMemory.IsContiguousCpu(flat, ScalarType.Float32))
         {
-            if (parameter.grad is not { } gradient)
-            {
-                // Every rank must make the same calls: a parameter without a gradient here has none anywhere.
-                continue;
-            }
-            if (gradient.dtype != ScalarType.Float32)
-            {
-                throw new NotSupportedException($"gradients are reduced in float32, got {gradient.dtype}.");
-            }
-            if (RawMemory.IsContiguousCpu(gradient, ScalarType.Float32))
-            {
-                SumInPlace(gradient);
-                gradient.div_(group.Size);
-            }
-            else
-            {
-                using var host = gradient.cpu().contiguous();
-                SumInPlace(host);
-                host.div_(group.Size);
-                gradient.copy_(host);
-            }
+            SumInPlace(flat);
+            flat.div_(group.Size);
+        }
+        else
+        {
+            using var host = flat.cpu();
+            SumInPlace(host);
+            host.div_(group.Size);
+            flat.copy_(host);
         }
     }
 
-    void SumInPlace(Tensor gradient)
+    void SumInPlace(Tensor buffer)
     {
-        float* start = (float*)RawMemory.Address(gradient);
-        long count = gradient.numel();
-        for (long offset = 0; offset < count; offset += MaxChunk)
+        float* start = (float*)RawMemory.Address(buffer);
+        long count = buffer.numel();
+        for (long offset = 0; offset < count; offset += maxChunk)
         {
-            group.SumInPlace(start + offset, (int)Math.Min(MaxChunk, count - offset));
+            group.SumInPlace(start + offset, (int)Math.Min(maxChunk, count - offset));
         }
     }
+
+    public void Dispose() => gradients.Dispose();
 }

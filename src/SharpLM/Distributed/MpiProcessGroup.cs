@@ -23,7 +23,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
     public int Rank { get; }
     public int Size { get; }
     public int LocalSize { get; }
-    public IGradientReduction GradientReduction { get; }
+    public MpiGradientReduction GradientReduction { get; }
 
     /// <summary>Which library is in use, e.g. "Open MPI (libmpi.so.40)".</summary>
     public string Library => $"{(mpi.Flavor == MpiFlavor.OpenMpi ? "Open MPI" : "MPICH")} ({mpi.Name})";
@@ -79,6 +79,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
         if (!finalized)
         {
             finalized = true;
+            GradientReduction.Dispose();
             mpi.FinalizeMpi();
         }
     }

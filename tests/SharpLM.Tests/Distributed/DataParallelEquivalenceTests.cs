@@ -43,17 +43,18 @@ public sealed class DataParallelEquivalenceTests : IDisposable
     }
 
     [MpiFact(MpiFlavor.OpenMpi)]
-    public void Reduction_OnOpenMpi_OfAGradientLargerThanTwoChunks_AveragesEveryElement() => AssertAveraged(MpiFlavor.OpenMpi);
+    public void Reduction_OnOpenMpi_OfGradientsSpanningThreeChunks_AveragesEveryElementStepAfterStep() => AssertAveraged(MpiFlavor.OpenMpi);
 
     [MpiFact(MpiFlavor.Mpich)]
-    public void Reduction_OnMpich_OfAGradientLargerThanTwoChunks_AveragesEveryElement() => AssertAveraged(MpiFlavor.Mpich);
+    public void Reduction_OnMpich_OfGradientsSpanningThreeChunks_AveragesEveryElementStepAfterStep() => AssertAveraged(MpiFlavor.Mpich);
 
     void AssertAveraged(MpiFlavor flavor)
     {
-        int count = 2 * MpiGradientReduction.MaxChunk + 3; // three calls, the last of 3 floats
+        // Three gradients in one buffer of 2003 floats, reduced in three calls of at most 1000, the last of 3 floats.
+        int count = 2003;
         string prefix = Path.Combine(directory, "gradient");
-        MpiLauncher.Run(flavor, 2, directory, Path.Combine(AppContext.BaseDirectory, "SharpLM.MpiPeer"), "reduce", prefix,
-            count.ToString(System.Globalization.CultureInfo.InvariantCulture)).AssertSuccess($"{flavor} -np 2 SharpLM.MpiPeer reduce");
+        MpiLauncher.Run(flavor, 2, directory, Path.Combine(AppContext.BaseDirectory, "SharpLM.MpiPeer"), "reduce", prefix, "700,1300,3", "1000")
+            .AssertSuccess($"{flavor} -np 2 SharpLM.MpiPeer reduce");
         var reduced = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(prefix + ".rank1"));
         Assert.Equal(count, reduced.Length);
         for (int i = 0; i < count; i++)
