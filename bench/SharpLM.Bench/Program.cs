@@ -11,6 +11,8 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["clipping"] = ClippingBenchmarks.Run,
     ["tokenizer"] = TokenizerBenchmarks.Run,
     ["training"] = TrainingStepBenchmarks.Run,
+    ["decode"] = DecodeBenchmarks.Run,
+    ["serving"] = ServingBenchmarks.Run,
 };
 
 return BenchProgram.Run(args, suites);
