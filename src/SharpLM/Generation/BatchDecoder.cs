@@ -19,7 +19,7 @@ public static class BatchDecoder
         {
             throw new ArgumentException("no sequences to decode.", nameof(sequences));
         }
-        var device = model.LanguageModelHead.Weight.device;
+        var device = model.TokenEmbeddings.Weight.device;
         using var scope = NewDisposeScope();
         var inputs = sequences.Select(sequence => sequence.TakePending()).ToArray();
         var rows = new Tensor[sequences.Count];
@@ -28,6 +28,11 @@ public static class BatchDecoder
         {
             var ids = tensor(stepping.Select(i => inputs[i][0]).ToArray(), device: device).unsqueeze(1); // (stepping, 1)
             var logits = model.forward(ids, [.. stepping.Select(i => sequences[i].Cache)]); // (stepping, 1, vocab)
+            if (stepping.Length == sequences.Count)
+            {
+                // Every sequence stepped (the usual decode step): the rows are already in order.
+                return logits.select(1, 0).to(ScalarType.Float32).MoveToOuterDisposeScope(); // (sequences, vocab)
+            }
             for (int row = 0; row < stepping.Length; row++)
             {
                 rows[stepping[row]] = logits[row, -1];

@@ -88,7 +88,7 @@ public static class TextGenerator
             throw new ArgumentException(
                 $"the tokenizer has {tokenizer.VocabularySize} tokens but the model only {model.Config.VocabSize}.", nameof(tokenizer));
         }
-        var device = model.LanguageModelHead.Weight.device;
+        var device = model.TokenEmbeddings.Weight.device;
         using var noGrad = no_grad();
         using var autocast = Autocast.Enter(PrecisionChoice.Resolve(options.Precision, device).Precision);
         model.eval();
