@@ -12,6 +12,8 @@ var suites = new Dictionary<string, Action>(StringComparer.OrdinalIgnoreCase)
     ["tokenizer"] = TokenizerBenchmarks.Run,
     ["training"] = TrainingStepBenchmarks.Run,
     ["distributed"] = DistributedBenchmarks.Run,
+    ["decode"] = DecodeBenchmarks.Run,
+    ["serving"] = ServingBenchmarks.Run,
 };
 
 return BenchProgram.Run(args, suites);

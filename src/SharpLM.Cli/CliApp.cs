@@ -23,6 +23,7 @@ public static class CliApp
         new QuickstartCommand(),
         new TrainCommand(),
         new GenerateCommand(),
+        new ServeCommand(),
         new EvaluateCommand(),
         new ExportCommand(),
         new ImportCommand(),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using SharpLM.Cli.Training;
 using SharpLM.Generation;
 using SharpLM.Precision;
@@ -19,6 +20,10 @@ internal sealed class GenerateCommand : Command
     readonly Option<long> seed = new("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => Defaults.Seed };
     readonly Option<string> device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
     readonly Option<string> precision = PrecisionOption.Create("fp32, bf16 (bf16 matmuls) or auto (bf16 where the device runs it fast)", Defaults.Precision);
+    readonly Option<int> numSamples = new("--num-samples") { Description = "Samples of the prompt; sample i draws with seed --seed + i.", DefaultValueFactory = _ => 1 };
+    readonly Option<int> batchSize = new("--batch-size") { Description = "Samples decoded at once [default: all]; the texts do not depend on it." };
+    readonly Option<bool> ignoreEos = new("--ignore-eos") { Description = "Keep generating past <|endoftext|> (for benchmarks)." };
+    readonly Option<bool> stats = new("--stats") { Description = "Print prefill and decode tokens/s to stderr." };
 
     public GenerateCommand() : base("generate", "Generate text from a trained model; stops at <|endoftext|> or --max-tokens.")
     {
@@ -31,12 +36,27 @@ internal sealed class GenerateCommand : Command
         Options.Add(seed);
         Options.Add(device);
         Options.Add(precision);
+        Options.Add(numSamples);
+        Options.Add(batchSize);
+        Options.Add(ignoreEos);
+        Options.Add(stats);
+        numSamples.Validators.Add(AtLeastOne);
+        batchSize.Validators.Add(AtLeastOne);
         SetAction(Run);
+    }
+
+    static void AtLeastOne(OptionResult result)
+    {
+        if (result.GetValueOrDefault<int>() < 1)
+        {
+            result.AddError($"{result.Option.Name} must be at least 1.");
+        }
     }
 
     int Run(ParseResult parse)
     {
         var output = parse.InvocationConfiguration.Output;
+        var error = parse.InvocationConfiguration.Error;
         using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!));
         var options = new GenerationOptions
         {
@@ -45,18 +65,36 @@ internal sealed class GenerateCommand : Command
             TopP = parse.GetValue(topP),
             Seed = parse.GetValue(seed),
             Precision = PrecisionOption.Parse(parse.GetValue(precision)!),
+            IgnoreEos = parse.GetValue(ignoreEos),
         };
         string text = parse.GetValue(prompt)!;
-        output.Write(text);
-        output.Flush();
-        var result = TextGenerator.Generate(trained.Model, trained.Tokenizer, text, options, piece =>
+        int samples = parse.GetValue(numSamples);
+        // One sample streams as it comes; several would interleave, so they are printed whole, one after another.
+        if (samples == 1)
         {
-            output.Write(piece);
+            output.Write(text);
             output.Flush();
-        });
-        output.WriteLine();
-        parse.InvocationConfiguration.Error.WriteLine(
-            $"[{result.TokenIds.Count} tokens, {(result.StoppedAtStopToken ? "stopped at <|endoftext|>" : "reached --max-tokens")}]");
+        }
+        var run = TextGenerator.GenerateSamples(trained.Model, trained.Tokenizer, text, options, samples, parse.GetValue(batchSize) is > 0 and var size ? size : samples,
+            samples == 1 ? (_, piece) => { output.Write(piece); output.Flush(); }
+        : null);
+        for (int i = 0; i < samples; i++)
+        {
+            var result = run.Samples[i];
+            if (samples > 1)
+            {
+                output.WriteLine($"--- sample {i} ---");
+                output.Write(text + result.Text);
+            }
+            output.WriteLine();
+            error.WriteLine($"[{(samples > 1 ? $"sample {i}: " : "")}{result.TokenIds.Count} tokens, {(result.StoppedAtStopToken ? "stopped at <|endoftext|>" : "reached --max-tokens")}]");
+        }
+        if (parse.GetValue(stats))
+        {
+            var s = run.Stats;
+            error.WriteLine(FormattableString.Invariant(
+                $"prefill: {s.PromptTokens} tokens in {s.PrefillTime.TotalMilliseconds:F1} ms, {s.PrefillTokensPerSecond:F1} tokens/s; decode: {s.DecodedTokens} tokens in {s.DecodeTime.TotalMilliseconds:F1} ms, {s.DecodeTokensPerSecond:F1} tokens/s"));
+        }
         return ExitCodes.Success;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SharpLM.Model;
 using SharpLM.Precision;
 using SharpLM.Tokenization;
@@ -6,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Generation;
 
-/// <summary>Settings of one generation (§6).</summary>
+/// <summary>Settings of one generation (§6); sample i of a prompt draws with seed <see cref="Seed"/> + i.</summary>
 public sealed record GenerationOptions
 {
     /// <summary>Most new tokens to produce.</summary>
@@ -23,6 +24,12 @@ public sealed record GenerationOptions
     /// <summary>Generation stops after this special token (it is not part of the returned text).</summary>
     public string? StopToken { get; init; } = "<|endoftext|>";
 
+    /// <summary>Keep generating past the stop token (its text joins the output), e.g. to benchmark a fixed length.</summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Generation stops before the first of these strings (OpenAI's <c>stop</c>); it is not part of the text.</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
     /// <summary>The forward passes' precision; fp32 by default, so a seed gives the same text on every machine.</summary>
     public PrecisionSetting Precision { get; init; } = PrecisionSetting.Fp32;
 }
@@ -30,7 +37,24 @@ public sealed record GenerationOptions
 /// <summary>What a generation produced.</summary>
 public sealed record GenerationResult(string Text, IReadOnlyList<int> TokenIds, bool StoppedAtStopToken);
 
-/// <summary>Autoregressive decoding from a <see cref="TransformerLM"/>: one forward pass per token.</summary>
+/// <summary>
+/// Tokens through the model and the wall-clock time it took: the prompt's prefill, then the decode steps (the
+/// re-prefills of a window slid past the context count as decoding, since each yields one token).
+/// </summary>
+public sealed record GenerationStats(int PromptTokens, TimeSpan PrefillTime, int DecodedTokens, TimeSpan DecodeTime)
+{
+    public double PrefillTokensPerSecond => PromptTokens / PrefillTime.TotalSeconds;
+
+    public double DecodeTokensPerSecond => DecodedTokens / DecodeTime.TotalSeconds;
+}
+
+/// <summary>Samples of one prompt and how fast they came.</summary>
+public sealed record GenerationRun(IReadOnlyList<GenerationResult> Samples, GenerationStats Stats);
+
+/// <summary>
+/// Autoregressive decoding from a <see cref="TransformerLM"/> with a <see cref="KeyValueCache"/>: one prefill of the
+/// prompt, then one position per token, several samples decoded as one batch.
+/// </summary>
 public static class TextGenerator
 {
     /// <summary>
@@ -38,12 +62,23 @@ public static class TextGenerator
     /// decodable (a multi-byte character split across tokens is held back until complete). When the text
     /// outgrows the context window, the model sees the most recent contextLength tokens.
     /// </summary>
-    public static GenerationResult Generate(TransformerLM model, Tokenizer tokenizer, string prompt, GenerationOptions options, Action<string>? onText = null)
+    public static GenerationResult Generate(TransformerLM model, Tokenizer tokenizer, string prompt, GenerationOptions options, Action<string>? onText = null) =>
+        GenerateSamples(model, tokenizer, prompt, options, 1, 1, onText is null ? null : (_, piece) => onText(piece)).Samples[0];
+
+    /// <summary>
+    /// Draws <paramref name="sampleCount"/> continuations of <paramref name="prompt"/>, decoding up to
+    /// <paramref name="batchSize"/> of them at once. Each sample has its own generator, so the texts do not depend
+    /// on the batch size. <paramref name="onText"/> receives (sample index, new text).
+    /// </summary>
+    public static GenerationRun GenerateSamples(
+        TransformerLM model, Tokenizer tokenizer, string prompt, GenerationOptions options, int sampleCount, int batchSize, Action<int, string>? onText = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         if (options.MaxTokens < 0)
         {
             throw new ArgumentException($"max tokens must be ≥ 0, got {options.MaxTokens}.", nameof(options));
@@ -53,54 +88,79 @@ public static class TextGenerator
             throw new ArgumentException(
                 $"the tokenizer has {tokenizer.VocabularySize} tokens but the model only {model.Config.VocabSize}.", nameof(tokenizer));
         }
-        int? stopId = options.StopToken is null ? null : tokenizer.SpecialTokenId(options.StopToken);
-        var context = tokenizer.Encode(prompt).ToList();
-        if (context.Count == 0)
-        {
-            // An empty prompt starts a new document, as after the separator in training data.
-            context.Add(stopId ?? 0);
-        }
-        var device = model.parameters().First().device;
-        var generated = new List<int>();
-        int emitted = 0;
-        bool stopped = false;
-        using var generator = new Generator((ulong)options.Seed);
+        var device = model.TokenEmbeddings.Weight.device;
         using var noGrad = no_grad();
         using var autocast = Autocast.Enter(PrecisionChoice.Resolve(options.Precision, device).Precision);
         model.eval();
 
-        for (int i = 0; i < options.MaxTokens; i++)
+        using var prefilled = new DecodingSequence(model.Config, PromptTokens(tokenizer, prompt, options));
+        int promptTokens = prefilled.PendingCount;
+        var clock = Stopwatch.StartNew();
+        using var promptLogits = BatchDecoder.NextLogits(model, [prefilled]); // (1, vocab)
+        var prefillTime = clock.Elapsed;
+
+        var results = new GenerationResult[sampleCount];
+        int decoded = 0;
+        clock.Restart();
+        for (int first = 0; first < sampleCount; first += batchSize)
         {
-            int next;
-            using (var scope = NewDisposeScope())
+            var batch = Enumerable.Range(first, Math.Min(batchSize, sampleCount - first))
+                .Select(sample => new Completion(prefilled.Fork(), tokenizer, options, options.Seed + sample)).ToArray();
+            try
             {
-                int window = Math.Min(context.Count, model.Config.ContextLength);
-                var input = tensor(context.GetRange(context.Count - window, window).Select(id => (long)id).ToArray(), dtype: ScalarType.Int64)
-                    .to(device).unsqueeze(0);                                 // (1, window)
-                var logits = model.call(input)[0, -1];                        // (vocab)
-                next = Sampler.Sample(logits, options.Temperature, options.TopP, generator);
+                decoded += Decode(model, batch, promptLogits[0], first, onText);
+                for (int i = 0; i < batch.Length; i++)
+                {
+                    results[first + i] = batch[i].ToResult();
+                }
             }
-            if (next == stopId)
+            finally
             {
-                stopped = true;
-                break;
-            }
-            context.Add(next);
-            generated.Add(next);
-            string text = tokenizer.Decode(generated);
-            // A trailing U+FFFD may be half a character whose remaining bytes are still to come.
-            int ready = text.EndsWith('\uFFFD') ? text.TrimEnd('\uFFFD').Length : text.Length;
-            if (ready > emitted)
-            {
-                onText?.Invoke(text[emitted..ready]);
-                emitted = ready;
+                foreach (var completion in batch)
+                {
+                    completion.Dispose();
+                }
             }
         }
-        string final = tokenizer.Decode(generated);
-        if (final.Length > emitted)
+        return new GenerationRun(results, new GenerationStats(promptTokens, prefillTime, decoded, clock.Elapsed));
+    }
+
+    /// <summary>Runs a batch of completions of one prompt to their ends; returns how many tokens went through decode steps.</summary>
+    static int Decode(TransformerLM model, Completion[] batch, Tensor promptLogits, int firstIndex, Action<int, string>? onText)
+    {
+        void Accept(int i, Tensor logits)
         {
-            onText?.Invoke(final[emitted..]);
+            string piece = batch[i].Accept(logits);
+            if (piece.Length > 0)
+            {
+                onText?.Invoke(firstIndex + i, piece);
+            }
         }
-        return new GenerationResult(final, generated, stopped);
+        for (int i = 0; i < batch.Length; i++)
+        {
+            if (batch[i].Finish is null)
+            {
+                Accept(i, promptLogits);
+            }
+        }
+        int decoded = 0;
+        while (Enumerable.Range(0, batch.Length).Where(i => batch[i].Finish is null).ToArray() is { Length: > 0 } active)
+        {
+            using var scope = NewDisposeScope();
+            var logits = BatchDecoder.NextLogits(model, [.. active.Select(i => batch[i].Sequence)]); // (active, vocab)
+            decoded += active.Length;
+            for (int row = 0; row < active.Length; row++)
+            {
+                Accept(active[row], logits[row]);
+            }
+        }
+        return decoded;
+    }
+
+    /// <summary>The prompt's tokens; an empty prompt starts a new document, as after the separator in training data.</summary>
+    static int[] PromptTokens(Tokenizer tokenizer, string prompt, GenerationOptions options)
+    {
+        var ids = tokenizer.Encode(prompt);
+        return ids.Length > 0 ? ids : [(options.StopToken is null ? null : tokenizer.SpecialTokenId(options.StopToken)) ?? 0];
     }
 }

@@ -91,7 +91,23 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         return Attend(input, tokenPositions);
     }
 
-    Tensor Attend(Tensor input, Tensor? tokenPositions)
+    /// <summary>
+    /// Attends over (batch, seq, dModel) whose row b continues the sequence cached in <paramref name="caches"/>[b]:
+    /// its tokens sit at the given (batch, seq) positions, and their keys and values join that cache.
+    /// </summary>
+    public Tensor forward(Tensor input, Tensor tokenPositions, IReadOnlyList<LayerKeyValues> caches)
+    {
+        ArgumentNullException.ThrowIfNull(tokenPositions);
+        ArgumentNullException.ThrowIfNull(caches);
+        if (input.dim() != 3 || input.shape[0] != caches.Count)
+        {
+            throw new ArgumentException(
+                $"Cached attention expects ({caches.Count}, seq, {DModel}), one row per cache, got shape [{string.Join(", ", input.shape)}].", nameof(input));
+        }
+        return Attend(input, tokenPositions, caches);
+    }
+
+    Tensor Attend(Tensor input, Tensor? tokenPositions, IReadOnlyList<LayerKeyValues>? caches = null)
     {
         if (input.dim() < 2 || input.shape[^1] != DModel)
         {
@@ -118,7 +134,7 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
             }
         }
 
-        var heads = Kernel switch // (..., heads, seq, dHead)
+        var heads = caches is not null ? AttendCached(query, key, value, caches) : Kernel switch // (..., heads, seq, dHead)
         {
             AttentionKernel.Reference => Functional.ScaledDotProductAttention(query, key, value, CausalMask(input.shape[^2], input.device)),
             AttentionKernel.Fused => nn.functional.scaled_dot_product_attention(
@@ -127,6 +143,38 @@ public sealed class CausalSelfAttention : nn.Module<Tensor, Tensor>
         };
         var merged = heads.transpose(-3, -2).flatten(-2); // (..., seq, dModel): eq. 12
         return outputProjection.call(merged).MoveToOuterDisposeScope(); // (..., seq, dModel): eq. 14
+    }
+
+    /// <summary>
+    /// Each row's (heads, seq, dHead) queries against its cache after the new keys and values join it; rows have
+    /// caches of different lengths, so they attend one by one (the projections around them run batched).
+    /// </summary>
+    Tensor AttendCached(Tensor query, Tensor key, Tensor value, IReadOnlyList<LayerKeyValues> caches)
+    {
+        var rows = new Tensor[caches.Count];
+        for (int row = 0; row < rows.Length; row++)
+        {
+            var (cachedKeys, cachedValues) = caches[row].Append(key[row], value[row]); // (heads, cached, dHead)
+            rows[row] = AttendToCache(query[row], cachedKeys, cachedValues); // (heads, seq, dHead)
+        }
+        return rows.Length == 1 ? rows[0].unsqueeze(0) : stack(rows); // (batch, heads, seq, dHead)
+    }
+
+    /// <summary>The seq queries are the last seq of the cached positions: query i attends to keys j ≤ cached − seq + i.</summary>
+    Tensor AttendToCache(Tensor query, Tensor key, Tensor value)
+    {
+        long queries = query.shape[^2];
+        long keys = key.shape[^2];
+        // One query (a decode step) sees every cached key: no mask.
+        var mask = queries == 1 ? null : ones(queries, keys, ScalarType.Bool, query.device).tril(keys - queries); // (seq, cached)
+        return Kernel switch
+        {
+            AttentionKernel.Reference => Functional.ScaledDotProductAttention(query, key, value, mask),
+            AttentionKernel.Fused => nn.functional.scaled_dot_product_attention(
+                Autocast.ForFusedAttention(query), Autocast.ForFusedAttention(key), Autocast.ForFusedAttention(value),
+                attn_mask: queries == keys ? null : mask, is_casual: queries > 1 && queries == keys),
+            _ => throw new InvalidOperationException($"Unknown attention kernel {Kernel}."),
+        };
     }
 
     Tensor SplitHeads(Tensor projected) =>

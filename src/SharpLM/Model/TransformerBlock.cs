@@ -55,11 +55,21 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         return Apply(input, tokenPositions);
     }
 
-    Tensor Apply(Tensor input, Tensor? tokenPositions)
+    /// <summary>(batch, seq, dModel) → (batch, seq, dModel), row b continuing the sequence cached in <paramref name="caches"/>[b].</summary>
+    public Tensor forward(Tensor input, Tensor tokenPositions, IReadOnlyList<LayerKeyValues> caches)
+    {
+        ArgumentNullException.ThrowIfNull(tokenPositions);
+        ArgumentNullException.ThrowIfNull(caches);
+        return Apply(input, tokenPositions, caches);
+    }
+
+    Tensor Apply(Tensor input, Tensor? tokenPositions, IReadOnlyList<LayerKeyValues>? caches = null)
     {
         using var scope = NewDisposeScope();
         var normalised = attentionNorm.call(input);
-        var attended = tokenPositions is null ? attention.call(normalised) : attention.forward(normalised, tokenPositions);
+        var attended = tokenPositions is null ? attention.call(normalised)
+            : caches is null ? attention.forward(normalised, tokenPositions)
+            : attention.forward(normalised, tokenPositions, caches);
         var afterAttention = input + attended; // (..., seq, d): eq. 15
         var output = afterAttention + feedForward.call(feedForwardNorm.call(afterAttention)); // (..., seq, d)
         return output.MoveToOuterDisposeScope();

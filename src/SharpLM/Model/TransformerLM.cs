@@ -96,4 +96,36 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
         var logits = languageModelHead.call(finalNorm.call(hidden)); // (..., seq, vocab)
         return logits.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Maps (batch, seq) token ids to (batch, seq, vocab) logits, where row b continues the sequence whose earlier
+    /// positions <paramref name="caches"/>[b] holds: its tokens sit at positions cache.Length, …, cache.Length+seq−1
+    /// and their keys and values join the cache. With empty caches this is a prefill and equals <see cref="forward(Tensor)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The caches do not match the rows, or a row would outgrow its cache.</exception>
+    public Tensor forward(Tensor tokenIds, IReadOnlyList<KeyValueCache> caches)
+    {
+        ArgumentNullException.ThrowIfNull(caches);
+        if (tokenIds.dim() != 2 || tokenIds.shape[0] != caches.Count)
+        {
+            throw new ArgumentException(
+                $"Cached decoding expects ({caches.Count}, seq) token ids, one row per cache, got shape [{string.Join(", ", tokenIds.shape)}].", nameof(tokenIds));
+        }
+        long sequenceLength = tokenIds.shape[1];
+        if (caches.FirstOrDefault(cache => cache.Length + sequenceLength > Config.ContextLength) is { } full)
+        {
+            throw new ArgumentException(
+                $"{full.Length} cached positions plus {sequenceLength} new ones exceed the context length {Config.ContextLength}.", nameof(tokenIds));
+        }
+        using var scope = NewDisposeScope();
+        var starts = tensor(caches.Select(cache => (long)cache.Length).ToArray(), device: tokenIds.device).unsqueeze(1); // (batch, 1)
+        var positions = starts + arange(sequenceLength, ScalarType.Int64, tokenIds.device); // (batch, seq)
+        var hidden = tokenEmbeddings.call(tokenIds); // (batch, seq, d)
+        for (int layer = 0; layer < layers.Count; layer++)
+        {
+            hidden = layers[layer].forward(hidden, positions, [.. caches.Select(cache => cache[layer])]); // (batch, seq, d)
+        }
+        var logits = languageModelHead.call(finalNorm.call(hidden)); // (batch, seq, vocab)
+        return logits.MoveToOuterDisposeScope();
+    }
 }

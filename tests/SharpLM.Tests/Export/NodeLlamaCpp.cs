@@ -8,27 +8,14 @@ namespace SharpLM.Tests.Export;
 /// </summary>
 public static class NodeLlamaCpp
 {
-    public static string? NodeModules { get; } = Find();
+    public static string? NodeModules { get; } = PeerScript.NodeModulesWith("node-llama-cpp");
 
     /// <summary>Runs Export/node-llama-cpp-check.mjs on <paramref name="request"/> (see the script for its fields).</summary>
     public static JsonNode Run(JsonObject request)
     {
         ArgumentNullException.ThrowIfNull(request);
         request["nodeModules"] = NodeModules ?? throw new InvalidOperationException("node-llama-cpp is not installed");
-        return PeerScript.Run("node", "node-llama-cpp-check.mjs", request);
-    }
-
-    static string? Find()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            string candidate = Path.Combine(directory.FullName, ".peers", "node_modules");
-            if (Directory.Exists(Path.Combine(candidate, "node-llama-cpp")))
-            {
-                return candidate;
-            }
-        }
-        return null;
+        return PeerScript.Run("node", "Export/node-llama-cpp-check.mjs", request);
     }
 }
 

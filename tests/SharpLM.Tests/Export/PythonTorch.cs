@@ -29,7 +29,7 @@ public static class PythonTorch
     public static JsonNode Run(JsonObject request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return PeerScript.Run(Python, "cs336_forward.py", request);
+        return PeerScript.Run(Python, "Export/cs336_forward.py", request);
     }
 }
 

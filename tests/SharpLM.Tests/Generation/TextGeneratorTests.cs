@@ -95,4 +95,51 @@ public sealed class TextGeneratorTests : IClassFixture<TextGeneratorTests.MicroM
         var first = Run(1).TokenIds;
         Assert.Contains(Enumerable.Range(2, 5), seed => !Run(seed).TokenIds.SequenceEqual(first));
     }
+
+    [Fact]
+    public void GenerateSamples_WithAFixedSeed_GiveTheSameTextsWhateverTheBatchSize()
+    {
+        var options = new GenerationOptions { Temperature = 3, MaxTokens = 20, Seed = 9, StopToken = null };
+        IReadOnlyList<string> Texts(int batchSize) => [.. TextGenerator.GenerateSamples(micro.Trained.Model, micro.Trained.Tokenizer, "Hi",
+            options, sampleCount: 5, batchSize).Samples.Select(sample => sample.Text)];
+        var alone = Texts(1);
+        Assert.Equal(alone, Texts(5));
+        Assert.Equal(alone, Texts(2));
+        Assert.True(alone.Distinct().Count() > 1, "samples with different seeds should differ");
+        Assert.Equal(alone[0], TextGenerator.Generate(micro.Trained.Model, micro.Trained.Tokenizer, "Hi", options).Text);
+        Assert.Equal(alone[3], TextGenerator.Generate(micro.Trained.Model, micro.Trained.Tokenizer, "Hi", options with { Seed = 12 }).Text);
+    }
+
+    [Fact]
+    public void GenerateSamples_StreamsEachSamplesPiecesUnderItsIndex()
+    {
+        var pieces = new Dictionary<int, string>();
+        var run = TextGenerator.GenerateSamples(micro.Trained.Model, micro.Trained.Tokenizer, "Hi",
+            new GenerationOptions { Temperature = 2, MaxTokens = 10, StopToken = null }, sampleCount: 3, batchSize: 3,
+            (sample, piece) => pieces[sample] = pieces.GetValueOrDefault(sample, "") + piece);
+        Assert.Equal(run.Samples.Select(sample => sample.Text), Enumerable.Range(0, 3).Select(sample => pieces[sample]));
+        Assert.Equal(micro.Trained.Tokenizer.Encode("Hi").Length, run.Stats.PromptTokens);
+        Assert.Equal(3 * 9, run.Stats.DecodedTokens); // the first token of each comes from the prompt's logits
+    }
+
+    [Fact]
+    public void Generate_IgnoringEos_WritesPastTheEndOfText()
+    {
+        var result = TextGenerator.Generate(micro.Trained.Model, micro.Trained.Tokenizer, "Hi",
+            new GenerationOptions { Temperature = 0, MaxTokens = 30, IgnoreEos = true });
+        Assert.Equal(30, result.TokenIds.Count);
+        Assert.StartsWith(" there, friend!<|endoftext|>", result.Text, StringComparison.Ordinal);
+        Assert.False(result.StoppedAtStopToken);
+    }
+
+    [Fact]
+    public void Generate_WithStopStrings_EndsBeforeTheFirstOne()
+    {
+        var pieces = new List<string>();
+        var result = TextGenerator.Generate(micro.Trained.Model, micro.Trained.Tokenizer, "Hi",
+            new GenerationOptions { Temperature = 0, MaxTokens = 50, StopStrings = ["nothing", "e, fr"] }, pieces.Add);
+        Assert.Equal(" ther", result.Text);
+        Assert.Equal(result.Text, string.Concat(pieces));
+        Assert.True(result.StoppedAtStopToken);
+    }
 }

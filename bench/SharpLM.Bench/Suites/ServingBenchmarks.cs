@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using SharpLM.Generation;
+using SharpLM.Serving;
+using static TorchSharp.torch;
+
+namespace SharpLM.Bench.Suites;
+
+/// <summary>
+/// `sharplm serve`'s throughput: 1, 4 and 16 clients at once, each asking POST /v1/completions for 256 greedy tokens
+/// (ignore_eos) after its own 64-token prompt, on the TinyStories-shape model with random weights, 1 libtorch
+/// thread, up to 16 completions per decode step. Total generated tokens ÷ wall time from the first request to the
+/// last answer (prefills included). Target: 16 clients get at least 4× the single client's total.
+/// </summary>
+public static class ServingBenchmarks
+{
+    const int NewTokens = DecodeBenchmarks.NewTokens;
+
+    public static void Run()
+    {
+        set_num_threads(1);
+        string directory = Directory.CreateTempSubdirectory("sharplm-bench-serving-").FullName;
+        try
+        {
+            var tokenizer = DecodeBenchmarks.TrainTokenizer(directory, 1000);
+            var (name, config) = DecodeBenchmarks.Shapes(tokenizer.VocabularySize)[0];
+            using var trained = new TrainedModel(DecodeBenchmarks.RandomModel(config), tokenizer, "random weights");
+            var server = OpenAiServer.StartAsync(trained, new ServerOptions { Port = 0, MaxBatch = 16, ModelName = "bench" }).GetAwaiter().GetResult();
+            try
+            {
+                using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(10) };
+                Clients(http, 2, config.VocabSize); // warm-up
+                var rows = new List<string[]>();
+                double single = 0;
+                foreach (int clients in new[] { 1, 4, 16 })
+                {
+                    double tokensPerSecond = Clients(http, clients, config.VocabSize);
+                    single = clients == 1 ? tokensPerSecond : single;
+                    rows.Add([clients.ToString(CultureInfo.InvariantCulture), tokensPerSecond.ToString("0", CultureInfo.InvariantCulture),
+                        $"{tokensPerSecond / single:0.00}×" + (clients == 16 ? $" ({(tokensPerSecond >= 4 * single ? "met" : "MISSED")} ≥ 4×)" : "")]);
+                }
+                Console.WriteLine($"{name}, random weights, vocabulary {tokenizer.VocabularySize}; each client: 64-token prompt, {NewTokens} greedy tokens; --max-batch 16, 1 thread.");
+                Console.WriteLine();
+                MarkdownTable.Print(Console.Out, ["concurrent clients", "generated tok/s (total)", "÷ 1 client"], rows);
+            }
+            finally
+            {
+                server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Total generated tokens per second of <paramref name="clients"/> simultaneous requests.</summary>
+    static double Clients(HttpClient http, int clients, int vocabularySize)
+    {
+        var clock = Stopwatch.StartNew();
+        var requests = Enumerable.Range(0, clients).Select(async client =>
+        {
+            var prompt = new JsonArray([.. DecodeBenchmarks.RandomPrompt(vocabularySize).Select(id => JsonValue.Create((id + client) % vocabularySize))]);
+            var body = new JsonObject { ["model"] = "bench", ["prompt"] = prompt, ["max_tokens"] = NewTokens, ["temperature"] = 0, ["ignore_eos"] = true };
+            using var response = await http.PostAsJsonAsync("v1/completions", body);
+            response.EnsureSuccessStatusCode();
+            var answer = await response.Content.ReadFromJsonAsync<JsonObject>();
+            return (int)answer!["usage"]!["completion_tokens"]!;
+        }).ToArray();
+        int generated = Task.WhenAll(requests).GetAwaiter().GetResult().Sum();
+        return generated / clock.Elapsed.TotalSeconds;
+    }
+}

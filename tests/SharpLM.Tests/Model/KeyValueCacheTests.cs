@@ -1,0 +1,111 @@
+using SharpLM.Model;
+using SharpLM.Precision;
+using static TorchSharp.torch;
+
+namespace SharpLM.Tests.Model;
+
+/// <summary>Cached decoding against the full forward pass of the same randomly initialised model.</summary>
+public sealed class KeyValueCacheTests
+{
+    static TransformerLM RandomModel(AttentionKernel kernel, int seed = 3)
+    {
+        using var generator = new Generator((ulong)seed);
+        var config = new TransformerConfig(VocabSize: 64, ContextLength: 12, DModel: 32, NumLayers: 2, NumHeads: 4, DFf: 64, RopeTheta: 10_000, kernel);
+        var model = new TransformerLM(config, generator: generator);
+        model.eval();
+        return model;
+    }
+
+    static long[] RandomTokens(int count, int seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        return randint(0, 64, [count], generator: generator).data<long>().ToArray();
+    }
+
+    /// <summary>(vocab) logits of the token after <paramref name="tokens"/>, without a cache.</summary>
+    static Tensor Uncached(TransformerLM model, ReadOnlySpan<long> tokens) => model.call(tensor(tokens.ToArray()).unsqueeze(0))[0, -1];
+
+    [Theory]
+    [InlineData(AttentionKernel.Fused)]
+    [InlineData(AttentionKernel.Reference)]
+    public void PrefillThenDecode_AtEveryStep_MatchesTheFullForwardPass(AttentionKernel kernel)
+    {
+        using var model = RandomModel(kernel);
+        using var noGrad = no_grad();
+        using var cache = new KeyValueCache(model.Config);
+        long[] tokens = RandomTokens(12, 1);
+        using (var scope = NewDisposeScope())
+        {
+            var prefill = model.forward(tensor(tokens[..4]).unsqueeze(0), [cache]); // (1, 4, vocab)
+            TensorAssert.Close(model.call(tensor(tokens[..4]).unsqueeze(0)), prefill, atol: 1e-5, rtol: 0);
+        }
+        for (int length = 5; length <= tokens.Length; length++)
+        {
+            using var scope = NewDisposeScope();
+            var decoded = model.forward(tensor(new[] { tokens[length - 1] }).unsqueeze(0), [cache])[0, -1]; // (vocab)
+            TensorAssert.Close(Uncached(model, tokens.AsSpan(0, length)), decoded, atol: 1e-5, rtol: 0);
+            Assert.Equal(length, cache.Length);
+        }
+    }
+
+    [Theory]
+    [InlineData(AttentionKernel.Fused)]
+    [InlineData(AttentionKernel.Reference)]
+    public void ChunkAfterCachedPositions_MasksCausallyFromItsAbsolutePositions(AttentionKernel kernel)
+    {
+        using var model = RandomModel(kernel);
+        using var noGrad = no_grad();
+        using var cache = new KeyValueCache(model.Config);
+        using var scope = NewDisposeScope();
+        long[] tokens = RandomTokens(9, 2);
+        model.forward(tensor(tokens[..3]).unsqueeze(0), [cache]);
+        var chunk = model.forward(tensor(tokens[3..]).unsqueeze(0), [cache]); // (1, 6, vocab)
+        TensorAssert.Close(model.call(tensor(tokens).unsqueeze(0))[.., 3..], chunk, atol: 1e-5, rtol: 0);
+    }
+
+    [Fact]
+    public void BatchedDecode_OfCachesWithDifferentLengths_MatchesEachSequenceAlone()
+    {
+        using var model = RandomModel(AttentionKernel.Fused);
+        using var noGrad = no_grad();
+        using var shortCache = new KeyValueCache(model.Config);
+        using var longCache = new KeyValueCache(model.Config);
+        using var scope = NewDisposeScope();
+        long[] shortTokens = RandomTokens(3, 4);
+        long[] longTokens = RandomTokens(7, 5);
+        model.forward(tensor(shortTokens[..^1]).unsqueeze(0), [shortCache]);
+        model.forward(tensor(longTokens[..^1]).unsqueeze(0), [longCache]);
+        var step = model.forward(tensor(new[] { shortTokens[^1], longTokens[^1] }).unsqueeze(1), [shortCache, longCache]); // (2, 1, vocab)
+        TensorAssert.Close(Uncached(model, shortTokens), step[0, 0], atol: 1e-5, rtol: 0);
+        TensorAssert.Close(Uncached(model, longTokens), step[1, 0], atol: 1e-5, rtol: 0);
+    }
+
+    [Fact]
+    public void Bf16Autocast_CachesBf16KeysAndAgreesWithTheUncachedBf16Pass()
+    {
+        using var model = RandomModel(AttentionKernel.Fused);
+        using var noGrad = no_grad();
+        using var autocast = Autocast.Enter(PrecisionSetting.Bf16);
+        using var cache = new KeyValueCache(model.Config);
+        using var scope = NewDisposeScope();
+        long[] tokens = RandomTokens(8, 6);
+        model.forward(tensor(tokens[..^1]).unsqueeze(0), [cache]);
+        var decoded = model.forward(tensor(new[] { tokens[^1] }).unsqueeze(0), [cache])[0, -1];
+        var (keys, _) = cache[0].Append(zeros(4, 0, 8, dtype: ScalarType.BFloat16), zeros(4, 0, 8, dtype: ScalarType.BFloat16));
+        Assert.Equal(ScalarType.BFloat16, keys.dtype);
+        // bf16 keeps 8 bits of mantissa: both paths round the same products, but in different groupings.
+        TensorAssert.Close(Uncached(model, tokens), decoded, atol: 3e-2, rtol: 3e-2);
+    }
+
+    [Fact]
+    public void Forward_PastTheContextLength_Throws()
+    {
+        using var model = RandomModel(AttentionKernel.Fused);
+        using var noGrad = no_grad();
+        using var cache = new KeyValueCache(model.Config);
+        using var scope = NewDisposeScope();
+        model.forward(tensor(RandomTokens(12, 7)).unsqueeze(0), [cache]);
+        var error = Assert.Throws<ArgumentException>(() => model.forward(tensor(new long[] { 1 }).unsqueeze(0), [cache]));
+        Assert.Contains("exceed the context length 12", error.Message, StringComparison.Ordinal);
+    }
+}
