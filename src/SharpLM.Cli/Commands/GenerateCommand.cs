@@ -37,7 +37,6 @@ internal sealed class GenerateCommand : Command
     int Run(ParseResult parse)
     {
         var output = parse.InvocationConfiguration.Output;
-        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!));
         var options = new GenerationOptions
         {
             MaxTokens = parse.GetValue(maxTokens),
@@ -46,6 +45,13 @@ internal sealed class GenerateCommand : Command
             Seed = parse.GetValue(seed),
             Precision = PrecisionOption.Parse(parse.GetValue(precision)!),
         };
+        // Before anything is printed: a bad option is one error line, not a prompt followed by one.
+        options.Validate();
+        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!));
+        foreach (string skipped in trained.Skipped)
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"warning: {skipped}");
+        }
         string text = parse.GetValue(prompt)!;
         output.Write(text);
         output.Flush();

@@ -48,6 +48,10 @@ internal sealed class TrainCommand : Command
     static int Execute(TrainingConfig config, bool resuming, TextWriter output, TextWriter error, CancellationToken cancellation, IProcessGroup group)
     {
         using var session = PreparationDisplay.Run(output, progress => TrainingSession.Create(config, resuming, progress, cancellation, group));
+        foreach (string note in session.Notes)
+        {
+            error.WriteLine($"warning: {note}");
+        }
         var model = session.ModelConfig;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength}; {model.DescribeOptions()})"));

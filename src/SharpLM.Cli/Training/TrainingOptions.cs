@@ -35,7 +35,7 @@ internal sealed class TrainingOptions
         Add<bool>("--tie-embeddings", "The LM head shares the token-embedding matrix (initialised with std 1/√d_model).", (c, v) => c with { TieEmbeddings = v });
         Add<double>("--max-lr", $"Peak learning rate αmax [default: {Defaults.MaxLearningRate}].", (c, v) => c with { MaxLearningRate = v });
         Add<double>("--min-lr", $"Final learning rate αmin [default: {Defaults.MinLearningRate}].", (c, v) => c with { MinLearningRate = v });
-        Add<long>("--warmup-iters", $"Warm-up steps Tw [default: {Defaults.WarmupIters}].", (c, v) => c with { WarmupIters = v });
+        Add<long>("--warmup-iters", $"Warm-up steps Tw [default: {TrainingConfig.DefaultWarmupIters}, or a tenth of the cosine cycle when that is less].", (c, v) => c with { WarmupIters = v });
         Add<long>("--cosine-cycle-iters", "Step Tc where the cosine reaches αmin [default: the last step].", (c, v) => c with { CosineCycleIters = v });
         Add<double>("--beta1", $"AdamW β1 [default: {Defaults.Beta1}].", (c, v) => c with { Beta1 = v });
         Add<double>("--beta2", $"AdamW β2 [default: {Defaults.Beta2}].", (c, v) => c with { Beta2 = v });

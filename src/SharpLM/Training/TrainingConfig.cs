@@ -64,8 +64,15 @@ public sealed record TrainingConfig
     public double MaxLearningRate { get; init; } = 1e-3;
     public double MinLearningRate { get; init; } = 1e-4;
 
-    /// <summary>Warm-up iterations Tw.</summary>
-    public long WarmupIters { get; init; } = 100;
+    /// <summary>Warm-up iterations Tw; null takes <see cref="DefaultWarmupIters"/> or a tenth of the cycle, whichever is less.</summary>
+    public long? WarmupIters { get; init; }
+
+    /// <summary>The warm-up of a run long enough for it (≥ 1,000 steps of cosine cycle).</summary>
+    public const long DefaultWarmupIters = 100;
+
+    /// <summary>Tw as used by the schedule: a run of 50 steps that does not say otherwise warms up over 5.</summary>
+    [JsonIgnore]
+    public long WarmupSteps => WarmupIters ?? Math.Min(DefaultWarmupIters, CycleIters / 10);
 
     /// <summary>Iteration Tc at which the cosine reaches the minimum; null means the last step.</summary>
     public long? CosineCycleIters { get; init; }
@@ -154,8 +161,8 @@ public sealed record TrainingConfig
         Require(TokenBudget is null ? Steps >= 1 : TokenBudget >= 1, TokenBudget is null ? $"steps must be ≥ 1, got {Steps}." : $"token_budget must be ≥ 1, got {TokenBudget}.");
         Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
         Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");
-        Require(WarmupIters >= 0, $"warmup_iters must be ≥ 0, got {WarmupIters}.");
-        Require(WarmupIters <= CycleIters, $"warmup_iters ({WarmupIters}) must not exceed cosine_cycle_iters ({CycleIters}).");
+        Require(WarmupSteps >= 0, $"warmup_iters must be ≥ 0, got {WarmupSteps}.");
+        Require(WarmupSteps <= CycleIters, $"warmup_iters ({WarmupSteps}) must not exceed cosine_cycle_iters ({CycleIters}).");
         Require(GradientClip is null or > 0, $"gradient_clip must be > 0, got {GradientClip}.");
         Require(LogInterval >= 1, $"log_interval must be ≥ 1, got {LogInterval}.");
         Require(EvalInterval >= 1, $"eval_interval must be ≥ 1, got {EvalInterval}.");
