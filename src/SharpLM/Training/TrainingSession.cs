@@ -205,15 +205,13 @@ public sealed class TrainingSession : IDisposable
 
     /// <summary>
     /// A run killed after its last checkpoint logged steps that the resumed run takes again: they are dropped, so
-    /// metrics.jsonl holds each step once and the curves do not fold back.
+    /// metrics.jsonl holds each step once and the curves do not fold back. The file is rewritten even when no step
+    /// is dropped, since a kill mid-append leaves a torn last line that the next record would be glued to.
     /// </summary>
     static void ForgetMetricsAfter(RunDirectory run, long step)
     {
         var records = MetricRecord.ReadAll(run.MetricsPath);
-        if (records.Any(record => record.Step > step))
-        {
-            IO.AtomicFile.WriteAllText(run.MetricsPath, string.Concat(records.Where(record => record.Step <= step).Select(record => record.ToJson() + "\n")));
-        }
+        IO.AtomicFile.WriteAllText(run.MetricsPath, string.Concat(records.Where(record => record.Step <= step).Select(record => record.ToJson() + "\n")));
     }
 
     public TrainingOutcome Train(ITrainingObserver observer, CancellationToken cancellation = default)

@@ -43,6 +43,24 @@ public sealed class RunHygieneCommandTests : IDisposable
         Assert.Equal(uninterrupted.Select(r => (r.TrainLoss, r.ValLoss)), records.Select(r => (r.TrainLoss, r.ValLoss)));
     }
 
+    /// <summary>A kill in the middle of appending the record after a checkpoint leaves a torn line without its newline.</summary>
+    [Fact]
+    public void Resume_AfterAKillMidAppend_DropsTheTornLineAndLogsOnCleanly()
+    {
+        string run = Path.Combine(directory, "torn");
+        Assert.Equal(ExitCodes.Success, CliRun.Of(Tiny(run)).ExitCode);
+        var uninterrupted = Metrics(run);
+        File.Delete(CheckpointFile(run, 12));
+        string torn = uninterrupted.First(record => record.Step == 9).ToJson()[..20];
+        File.WriteAllText(Path.Combine(run, "metrics.jsonl"),
+            string.Concat(uninterrupted.Where(record => record.Step <= 6).Select(record => record.ToJson() + "\n")) + torn);
+
+        var resumed = CliRun.Of("train", "--resume", "--run-dir", run);
+
+        Assert.True(resumed.ExitCode == ExitCodes.Success, resumed.Error + resumed.Output);
+        Assert.Equal(Keys(uninterrupted), Keys(Metrics(run)));
+    }
+
     static IEnumerable<(long Step, bool Validation)> Keys(IEnumerable<MetricRecord> records) =>
         records.Select(record => (record.Step, record.ValLoss is not null));
 
