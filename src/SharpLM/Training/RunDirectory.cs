@@ -28,8 +28,11 @@ public sealed class RunDirectory
         try
         {
             Directory.CreateDirectory(CheckpointDirectory);
-            IO.AtomicFile.WriteAllText(System.IO.Path.Combine(Path, ".write-test"), "");
-            File.Delete(System.IO.Path.Combine(Path, ".write-test"));
+            // Every rank of a job probes at once, so each with a name of its own; not an AtomicFile temporary, which
+            // rank 0 would remove as stale while another rank's probe is in flight.
+            string probe = System.IO.Path.Combine(Path, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
         }
         catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
         {
