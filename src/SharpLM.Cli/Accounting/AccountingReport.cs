@@ -26,7 +26,7 @@ internal static class AccountingReport
         output.WriteLine(
             $"{request.ShapeName}: vocab_size {N(config.VocabSize)}, context_length {N(config.ContextLength)}, d_model {N(config.DModel)}, " +
             $"num_layers {config.NumLayers}, num_heads {config.NumHeads}, d_ff {N(config.DFf)}; " +
-            $"{request.DTypeName}, {request.BytesPerElement} bytes per element");
+            $"{request.DTypeName}, {request.BytesPerElement} bytes per element; {config.DescribeOptions()}");
 
         var parameters = ParameterAccounting.ByComponent(config);
         output.WriteLine();
@@ -35,7 +35,9 @@ internal static class AccountingReport
         output.WriteLine();
         WriteTable(
             output,
-            "Activations per sequence, in elements (adamwAccounting (a)'s list, plus SwiGLU's W3 and product)",
+            config.Ffn == FeedForwardKind.Swiglu
+                ? "Activations per sequence, in elements (adamwAccounting (a)'s list, plus SwiGLU's W3 and product)"
+                : "Activations per sequence, in elements (adamwAccounting (a)'s list)",
             ActivationAccounting.ByComponent(config));
 
         var forward = FlopAccounting.ForwardByComponent(config);

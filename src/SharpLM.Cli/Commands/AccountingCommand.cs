@@ -30,7 +30,12 @@ internal sealed class AccountingCommand : Command
     readonly Option<int?> dModel = new("--d-model") { Description = "d_model, overriding the preset's." };
     readonly Option<int?> numLayers = new("--num-layers") { Description = "num_layers, overriding the preset's." };
     readonly Option<int?> numHeads = new("--num-heads") { Description = "num_heads, overriding the preset's." };
-    readonly Option<int?> dFf = new("--d-ff") { Description = "d_ff, overriding the preset's." };
+    readonly Option<int?> dFf = new("--d-ff") { Description = "d_ff, overriding the preset's [default with --ffn: that FFN's default for d_model]." };
+    readonly Option<string?> norm = Choice<NormPlacement>("--norm", "RMSNorm in the blocks");
+    readonly Option<bool?> finalNorm = new("--final-norm") { Description = "The RMSNorm before the LM head, true or false." };
+    readonly Option<string?> position = Choice<PositionEncoding>("--position", "Position information");
+    readonly Option<string?> ffn = Choice<FeedForwardKind>("--ffn", "Feed-forward network");
+    readonly Option<bool?> tieEmbeddings = new("--tie-embeddings") { Description = "The LM head shares the token-embedding matrix." };
 
     readonly Option<string> dtype = new("--dtype")
     {
@@ -76,6 +81,11 @@ internal sealed class AccountingCommand : Command
         Options.Add(numLayers);
         Options.Add(numHeads);
         Options.Add(dFf);
+        Options.Add(norm);
+        Options.Add(finalNorm);
+        Options.Add(position);
+        Options.Add(ffn);
+        Options.Add(tieEmbeddings);
         Options.Add(dtype);
         Options.Add(memory);
         Options.Add(batchSize);
@@ -84,6 +94,13 @@ internal sealed class AccountingCommand : Command
         Options.Add(peakTflops);
         Options.Add(mfu);
         SetAction(Run);
+    }
+
+    static Option<string?> Choice<T>(string name, string description) where T : struct, Enum
+    {
+        var option = new Option<string?>(name) { Description = $"{description}: {string.Join(", ", OptionNames.All<T>())}, overriding the preset's." };
+        option.AcceptOnlyFromAmong([.. OptionNames.All<T>()]);
+        return option;
     }
 
     int Run(ParseResult parse)
@@ -105,14 +122,22 @@ internal sealed class AccountingCommand : Command
     {
         string presetName = parse.GetValue(preset)!;
         var presetConfig = ModelPresets.Get(presetName);
+        var feedForward = parse.GetValue(ffn) is { } ffnName ? OptionNames.Parse<FeedForwardKind>(ffnName, "--ffn") : presetConfig.Ffn;
+        int width = parse.GetValue(dModel) ?? presetConfig.DModel;
         var config = presetConfig with
         {
             VocabSize = parse.GetValue(vocabSize) ?? presetConfig.VocabSize,
             ContextLength = parse.GetValue(contextLength) ?? presetConfig.ContextLength,
-            DModel = parse.GetValue(dModel) ?? presetConfig.DModel,
+            DModel = width,
             NumLayers = parse.GetValue(numLayers) ?? presetConfig.NumLayers,
             NumHeads = parse.GetValue(numHeads) ?? presetConfig.NumHeads,
-            DFf = parse.GetValue(dFf) ?? presetConfig.DFf,
+            // Another FFN than the preset's takes its own default width, as `train` gives it (§7.3: SiLU at 4·d_model).
+            DFf = parse.GetValue(dFf) ?? (feedForward == presetConfig.Ffn ? presetConfig.DFf : TransformerConfig.DefaultFeedForwardSize(feedForward, width)),
+            Ffn = feedForward,
+            Norm = parse.GetValue(norm) is { } normName ? OptionNames.Parse<NormPlacement>(normName, "--norm") : presetConfig.Norm,
+            FinalNorm = parse.GetValue(finalNorm) ?? presetConfig.FinalNorm,
+            Position = parse.GetValue(position) is { } positionName ? OptionNames.Parse<PositionEncoding>(positionName, "--position") : presetConfig.Position,
+            TieEmbeddings = parse.GetValue(tieEmbeddings) ?? presetConfig.TieEmbeddings,
         };
         config.Validate();
         string shapeName = config == presetConfig ? presetName.ToLowerInvariant() : $"{presetName.ToLowerInvariant()} with overrides";

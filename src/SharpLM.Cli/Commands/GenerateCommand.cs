@@ -57,7 +57,6 @@ internal sealed class GenerateCommand : Command
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
-        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!));
         var options = new GenerationOptions
         {
             MaxTokens = parse.GetValue(maxTokens),
@@ -67,6 +66,13 @@ internal sealed class GenerateCommand : Command
             Precision = PrecisionOption.Parse(parse.GetValue(precision)!),
             IgnoreEos = parse.GetValue(ignoreEos),
         };
+        // Before anything is printed: a bad option is one error line, not a prompt followed by one.
+        options.Validate();
+        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!));
+        foreach (string skipped in trained.Skipped)
+        {
+            error.WriteLine($"warning: {skipped}");
+        }
         string text = parse.GetValue(prompt)!;
         int samples = parse.GetValue(numSamples);
         // One sample streams as it comes; several would interleave, so they are printed whole, one after another.

@@ -48,9 +48,13 @@ internal sealed class TrainCommand : Command
     static int Execute(TrainingConfig config, bool resuming, TextWriter output, TextWriter error, CancellationToken cancellation, IProcessGroup group)
     {
         using var session = PreparationDisplay.Run(output, progress => TrainingSession.Create(config, resuming, progress, cancellation, group));
+        foreach (string note in session.Notes)
+        {
+            error.WriteLine($"warning: {note}");
+        }
         var model = session.ModelConfig;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength})"));
+            $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength}; {model.DescribeOptions()})"));
         string resumeNote = session.Start.Step > 0 ? $", resuming at step {session.Start.Step}" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {session.TotalSteps:N0} steps of {session.TokensPerStep:N0} tokens{resumeNote}"));

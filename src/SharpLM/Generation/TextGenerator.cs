@@ -32,6 +32,24 @@ public sealed record GenerationOptions
 
     /// <summary>The forward passes' precision; fp32 by default, so a seed gives the same text on every machine.</summary>
     public PrecisionSetting Precision { get; init; } = PrecisionSetting.Fp32;
+
+    /// <summary>Checks every value before any work (or output) is done; the exception names the setting and the value.</summary>
+    public void Validate()
+    {
+        if (MaxTokens < 0)
+        {
+            throw new ArgumentException($"max tokens must be ≥ 0, got {MaxTokens}.");
+        }
+        if (!(Temperature >= 0))
+        {
+            throw new ArgumentException($"temperature must be ≥ 0, got {Temperature}.");
+        }
+        // Checked even for greedy decoding, which ignores it, so that a typo does not pass unnoticed.
+        if (!(TopP > 0 && TopP <= 1))
+        {
+            throw new ArgumentException($"top-p must be in (0, 1], got {TopP}.");
+        }
+    }
 }
 
 /// <summary>What a generation produced.</summary>
@@ -79,10 +97,7 @@ public static class TextGenerator
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        if (options.MaxTokens < 0)
-        {
-            throw new ArgumentException($"max tokens must be ≥ 0, got {options.MaxTokens}.", nameof(options));
-        }
+        options.Validate();
         if (tokenizer.VocabularySize > model.Config.VocabSize)
         {
             throw new ArgumentException(

@@ -7,13 +7,23 @@ namespace SharpLM.IO;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>Temporaries are hidden files ".name.guid.tmp" beside their target.</summary>
+    const string TemporaryExtension = ".tmp";
+
+    /// <summary>
+    /// The temporaries in <paramref name="directory"/>: a process killed mid-write (kill -9, power loss) leaves its
+    /// temporary behind, as the catch below cannot run.
+    /// </summary>
+    public static IEnumerable<string> Temporaries(string directory) =>
+        Directory.Exists(directory) ? Directory.EnumerateFiles(directory, "." + "*" + TemporaryExtension) : [];
+
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TemporaryExtension}");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))

@@ -141,7 +141,7 @@ public sealed class Trainer(
                 return Stop(TrainingStopReason.Interrupted, step, $"interrupted at step {step}; saved {lastCheckpoint}");
             }
 
-            double lr = LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupIters, cycleIters);
+            double lr = LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupSteps, cycleIters);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SharpLM.Model;
 using SharpLM.Precision;
 
 namespace SharpLM.Training;
@@ -40,15 +41,38 @@ public sealed record TrainingConfig
     public int DModel { get; init; } = 512;
     public int NumLayers { get; init; } = 4;
     public int NumHeads { get; init; } = 16;
-    public int DFf { get; init; } = 1344;
+
+    /// <summary>Feed-forward width; null takes the FFN's default for d_model (1344 for SwiGLU at 512, 4·d_model for SiLU).</summary>
+    public int? DFf { get; init; }
+
     public double RopeTheta { get; init; } = 10_000;
+
+    // Architecture options (§7.3, §7.5); the defaults are the handout's model.
+    /// <summary>RMSNorm placement in the blocks: pre (eq. 15), post, or none.</summary>
+    public NormPlacement Norm { get; init; } = NormPlacement.Pre;
+
+    /// <summary>The RMSNorm before the LM head; independent of <see cref="Norm"/> (the handout's "remove all" is norm none without it).</summary>
+    public bool FinalNorm { get; init; } = true;
+
+    public PositionEncoding Position { get; init; } = PositionEncoding.Rope;
+    public FeedForwardKind Ffn { get; init; } = FeedForwardKind.Swiglu;
+
+    /// <summary>The LM head shares the token-embedding matrix.</summary>
+    public bool TieEmbeddings { get; init; }
 
     // Optimisation: AdamW (§4.3) under a cosine schedule with warm-up (§4.4), gradient clipping (§4.5).
     public double MaxLearningRate { get; init; } = 1e-3;
     public double MinLearningRate { get; init; } = 1e-4;
 
-    /// <summary>Warm-up iterations Tw.</summary>
-    public long WarmupIters { get; init; } = 100;
+    /// <summary>Warm-up iterations Tw; null takes <see cref="DefaultWarmupIters"/> or a tenth of the cycle, whichever is less.</summary>
+    public long? WarmupIters { get; init; }
+
+    /// <summary>The warm-up of a run long enough for it (≥ 1,000 steps of cosine cycle).</summary>
+    public const long DefaultWarmupIters = 100;
+
+    /// <summary>Tw as used by the schedule: a run of 50 steps that does not say otherwise warms up over 5.</summary>
+    [JsonIgnore]
+    public long WarmupSteps => WarmupIters ?? Math.Min(DefaultWarmupIters, CycleIters / 10);
 
     /// <summary>Iteration Tc at which the cosine reaches the minimum; null means the last step.</summary>
     public long? CosineCycleIters { get; init; }
@@ -137,8 +161,8 @@ public sealed record TrainingConfig
         Require(TokenBudget is null ? Steps >= 1 : TokenBudget >= 1, TokenBudget is null ? $"steps must be ≥ 1, got {Steps}." : $"token_budget must be ≥ 1, got {TokenBudget}.");
         Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
         Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");
-        Require(WarmupIters >= 0, $"warmup_iters must be ≥ 0, got {WarmupIters}.");
-        Require(WarmupIters <= CycleIters, $"warmup_iters ({WarmupIters}) must not exceed cosine_cycle_iters ({CycleIters}).");
+        Require(WarmupSteps >= 0, $"warmup_iters must be ≥ 0, got {WarmupSteps}.");
+        Require(WarmupSteps <= CycleIters, $"warmup_iters ({WarmupSteps}) must not exceed cosine_cycle_iters ({CycleIters}).");
         Require(GradientClip is null or > 0, $"gradient_clip must be > 0, got {GradientClip}.");
         Require(LogInterval >= 1, $"log_interval must be ≥ 1, got {LogInterval}.");
         Require(EvalInterval >= 1, $"eval_interval must be ≥ 1, got {EvalInterval}.");
@@ -146,6 +170,11 @@ public sealed record TrainingConfig
         Require(CheckpointInterval >= 1, $"checkpoint_interval must be ≥ 1, got {CheckpointInterval}.");
         Require(Threads >= 0, $"threads must be ≥ 0, got {Threads}.");
     }
+
+    /// <summary>The architecture these settings describe, for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
+    public TransformerConfig ModelConfig(int vocabularySize) => new(
+        vocabularySize, ContextLength, DModel, NumLayers, NumHeads, DFf ?? TransformerConfig.DefaultFeedForwardSize(Ffn, DModel), RopeTheta,
+        Norm: Norm, FinalNorm: FinalNorm, Position: Position, Ffn: Ffn, TieEmbeddings: TieEmbeddings);
 
     /// <summary>Tc as used by the schedule.</summary>
     public long CycleIters => CosineCycleIters ?? TotalSteps;

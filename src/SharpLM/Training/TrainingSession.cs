@@ -21,8 +21,9 @@ public sealed class TrainingSession : IDisposable
     readonly IProcessGroup group;
 
     TrainingSession(TrainingConfig config, RunDirectory run, PreparedData data, TransformerLM model, AdamW optimizer,
-        Generator sampler, Device device, TrainingStart start, IProcessGroup group)
+        Generator sampler, Device device, TrainingStart start, IProcessGroup group, IReadOnlyList<string> notes)
     {
+        Notes = notes;
         this.group = group;
         Config = config;
         Run = run;
@@ -39,6 +40,9 @@ public sealed class TrainingSession : IDisposable
     public PreparedData Data { get; }
     public TransformerConfig ModelConfig => model.Config;
     public long ParameterCount => model.ParameterCount;
+
+    /// <summary>What the start had to work around: unreadable checkpoints it skipped, stale temporaries it removed.</summary>
+    public IReadOnlyList<string> Notes { get; }
 
     /// <summary>Step 0 for a new run, else where the checkpoint left off.</summary>
     public TrainingStart Start { get; }
@@ -69,18 +73,40 @@ public sealed class TrainingSession : IDisposable
             PrecisionReason = config.Precision == PrecisionSetting.Auto ? precision.Reason : config.PrecisionReason ?? precision.Reason,
         };
         var run = new RunDirectory(config.RunDirectory ?? RunDirectory.DefaultPath());
-        string? checkpoint = run.LatestCheckpoint();
-        if (resume && checkpoint is null)
-        {
-            throw new FileNotFoundException($"nothing to resume: {run.CheckpointDirectory} has no checkpoint.");
-        }
+        // The newest checkpoint that reads back whole; newer unreadable ones are named in the session's notes.
+        var resumeFrom = resume
+            ? ReadableCheckpoint.Find(run) ?? throw new FileNotFoundException($"nothing to resume: {run.CheckpointDirectory} has no checkpoint.")
+            : null;
         if (!resume && File.Exists(run.MetricsPath))
         {
             throw new IOException($"{run.Path} already holds a run; pass --resume to continue it or choose another --run-dir.");
         }
+        // A new run that fails before training takes back what it wrote (the tokenizer, the data cache, the
+        // directories), so nothing half-made is left to be picked up by the next start.
+        var contentsBefore = leader && !resume ? run.Contents() : null;
+        try
+        {
+            return Open(config, resumeFrom, run, device, group, preparation, cancellation);
+        }
+        catch when (leader && !resume)
+        {
+            run.RemoveCreatedSince(contentsBefore);
+            throw;
+        }
+    }
+
+    static TrainingSession Open(TrainingConfig config, ReadableCheckpoint? resumeFrom, RunDirectory run, Device device, IProcessGroup group,
+        IProgress<PreparationProgress>? preparation, CancellationToken cancellation)
+    {
+        bool leader = group.Rank == 0;
         // Every rank has looked at the run directory before rank 0 writes anything to it.
         group.Barrier();
         run.EnsureWritable();
+        var notes = new List<string>(resumeFrom?.Skipped ?? []);
+        if (leader)
+        {
+            notes.AddRange(run.RemoveStaleTemporaries().Select(path => $"removed {path}, left by a write that was interrupted"));
+        }
         Memory.NativeHeap.RetainFreedMemory();
         if (config.Threads > 0)
         {
@@ -93,7 +119,8 @@ public sealed class TrainingSession : IDisposable
             set_num_threads(Math.Max(1, Environment.ProcessorCount / group.LocalSize));
         }
 
-        var metadata = resume ? Checkpoint.ReadMetadata(checkpoint!) : null;
+        string? checkpoint = resumeFrom?.Path;
+        var metadata = resumeFrom?.Metadata;
         if (metadata is not null)
         {
             int savedWorldSize = (int)metadata.Counters.GetValueOrDefault(Trainer.WorldSizeCounter, 1);
@@ -117,14 +144,15 @@ public sealed class TrainingSession : IDisposable
             // On resume the architecture comes from the checkpoint, whatever the flags say.
             var modelConfig = metadata?.ModelConfig is { } saved
                 ? TransformerConfig.FromJson(saved)
-                : new TransformerConfig(data.VocabularySize, config.ContextLength, config.DModel, config.NumLayers, config.NumHeads, config.DFf, config.RopeTheta);
+                : config.ModelConfig(data.VocabularySize);
             modelConfig.Validate();
             if (data.VocabularySize > modelConfig.VocabSize)
             {
                 throw new InvalidDataException(
                     $"the data use {data.VocabularySize} token ids but the model's vocabulary has {modelConfig.VocabSize}.");
             }
-            config = config with { ContextLength = modelConfig.ContextLength };
+            // config.json records what the run resolved, so a resume with more --steps keeps this warm-up.
+            config = config with { ContextLength = modelConfig.ContextLength, DFf = modelConfig.DFf, WarmupIters = config.WarmupSteps };
             foreach (var dataset in new[] { data.Train, data.Validation }.OfType<Data.TokenDataset>())
             {
                 if (dataset.Count <= config.ContextLength)
@@ -163,7 +191,7 @@ public sealed class TrainingSession : IDisposable
             {
                 IO.AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
             }
-            return new TrainingSession(config, run, data, model, optimizer, sampler, device, start, group);
+            return new TrainingSession(config, run, data, model, optimizer, sampler, device, start, group, notes);
         }
         catch
         {
@@ -177,15 +205,13 @@ public sealed class TrainingSession : IDisposable
 
     /// <summary>
     /// A run killed after its last checkpoint logged steps that the resumed run takes again: they are dropped, so
-    /// metrics.jsonl holds each step once and the curves do not fold back.
+    /// metrics.jsonl holds each step once and the curves do not fold back. The file is rewritten even when no step
+    /// is dropped, since a kill mid-append leaves a torn last line that the next record would be glued to.
     /// </summary>
     static void ForgetMetricsAfter(RunDirectory run, long step)
     {
         var records = MetricRecord.ReadAll(run.MetricsPath);
-        if (records.Any(record => record.Step > step))
-        {
-            IO.AtomicFile.WriteAllText(run.MetricsPath, string.Concat(records.Where(record => record.Step <= step).Select(record => record.ToJson() + "\n")));
-        }
+        IO.AtomicFile.WriteAllText(run.MetricsPath, string.Concat(records.Where(record => record.Step <= step).Select(record => record.ToJson() + "\n")));
     }
 
     public TrainingOutcome Train(ITrainingObserver observer, CancellationToken cancellation = default)

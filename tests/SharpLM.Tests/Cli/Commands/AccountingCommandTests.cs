@@ -20,6 +20,20 @@ public class AccountingCommandTests
     }
 
     [Fact]
+    public void Accounting_WithArchitectureOptions_CountsTheVariant()
+    {
+        var result = CliRun.Of("accounting", "--preset", "tinystories", "--ffn", "silu", "--norm", "none", "--final-norm", "false", "--tie-embeddings", "true");
+
+        Assert.True(result.ExitCode == ExitCodes.Success, result.Error);
+        Assert.Contains("d_ff 2,048; float32, 4 bytes per element; no block norms, no final norm, RoPE, SiLU FFN, tied embeddings", result.Output, StringComparison.Ordinal);
+        // 10000·512 + 4·(4·512² + 2·512·2048): no head, no gains, no W3
+        Assert.Matches(@"total\s+17,702,912\s+100\.0%", result.Output);
+        Assert.DoesNotContain("W3", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("RMSNorm", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\n\s+LM head\s+5,120,000", result.Output);
+    }
+
+    [Fact]
     public void Accounting_WithStepsBatchPeakAndMfu_AddsTheTrainingTimeInDays()
     {
         var result = CliRun.Of(
