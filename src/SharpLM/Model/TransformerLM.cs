@@ -161,7 +161,6 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
         {
             hidden = layers[layer].forward(hidden, positions, [.. caches.Select(cache => cache[layer])]); // (batch, seq, d)
         }
-        var logits = languageModelHead.call(finalNorm.call(hidden)); // (batch, seq, vocab)
-        return logits.MoveToOuterDisposeScope();
+        return Head(hidden).MoveToOuterDisposeScope(); // (batch, seq, vocab)
     }
 }
