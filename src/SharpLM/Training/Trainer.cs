@@ -54,7 +54,9 @@ public sealed class Trainer(
     {
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(sampler);
-        long totalSteps = config.TotalStepsAcross(world.Size);
+        // A time budget replaces the step count: the loop ends when the clock says so.
+        double? budget = config.TimeBudget?.TotalSeconds;
+        long totalSteps = budget is null ? config.TotalStepsAcross(world.Size) : long.MaxValue;
         long cycleIters = config.CosineCycleIters ?? totalSteps;
         var precision = PrecisionChoice.Resolve(config.Precision, device).Precision;
         var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps, world.GradientReduction);
@@ -69,6 +71,9 @@ public sealed class Trainer(
         double? lastTrainLoss = null;
         var intervalClock = Stopwatch.StartNew();
         long intervalTokens = 0;
+        double lastStepSeconds = 0;
+        long finalStep = start.Step;
+        bool budgetSpent = budget is { } allowed && start.Seconds >= allowed;
 
         void Record(MetricRecord record)
         {
@@ -133,7 +138,7 @@ public sealed class Trainer(
         {
             Evaluate(0, 0); // the untrained model's loss: where the curves start
         }
-        for (long step = start.Step; step < totalSteps; step++)
+        for (long step = start.Step; step < totalSteps && !budgetSpent; step++)
         {
             if (AnyRank(cancellation.IsCancellationRequested))
             {
@@ -141,13 +146,18 @@ public sealed class Trainer(
                 return Stop(TrainingStopReason.Interrupted, step, $"interrupted at step {step}; saved {lastCheckpoint}");
             }
 
-            double lr = LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupIters, cycleIters);
+            double lr = budget is { } seconds
+                ? LearningRateSchedule.CosineWithWarmup(Seconds(), config.MaxLearningRate, config.MinLearningRate, config.WarmupTimeOrDefault.TotalSeconds, seconds)
+                : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupIters, cycleIters);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;
             }
 
-            bool logNow = (step + 1) % config.LogInterval == 0 || step + 1 == totalSteps;
+            // Under a budget this is the last step when the next one would end past it: all ranks stop together.
+            bool last = budget is { } limit ? AnyRank(Seconds() + lastStepSeconds >= limit) : step + 1 == totalSteps;
+            bool logNow = (step + 1) % config.LogInterval == 0 || last;
+            double stepStarted = Seconds();
             var result = trainingStep.Take(() => Batches.GetBatch(train, config.BatchSize, config.ContextLength, device, sampler), logNow);
             if (!result.Applied)
             {
@@ -159,6 +169,8 @@ public sealed class Trainer(
             double? trainLoss = result.Loss is { } rankLoss ? MeanOverRanks(rankLoss) : null;
             tokensSeen += tokensPerStep;
             intervalTokens += tokensPerStep;
+            lastStepSeconds = Seconds() - stepStarted;
+            finalStep = step + 1;
 
             if (trainLoss is { } currentLoss)
             {
@@ -172,7 +184,10 @@ public sealed class Trainer(
                 double tokensPerSecond = intervalTokens / Math.Max(intervalClock.Elapsed.TotalSeconds, 1e-9);
                 intervalTokens = 0;
                 intervalClock.Restart();
-                long remainingSteps = totalSteps - step - 1;
+                double secondsPerStep = tokensPerStep / tokensPerSecond;
+                // Under a budget the step count is an estimate: the steps done plus those the time left allows.
+                long expectedSteps = budget is { } total ? step + 1 + (long)(Math.Max(total - Seconds(), 0) / secondsPerStep) : totalSteps;
+                long remainingSteps = expectedSteps - step - 1;
                 Record(new MetricRecord
                 {
                     Step = step + 1,
@@ -183,11 +198,10 @@ public sealed class Trainer(
                     GradientNorm = gradientNorm,
                     TokensPerSecond = tokensPerSecond,
                 });
-                watcher.OnProgress(new TrainingProgress(step + 1, totalSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
-                    TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * tokensPerStep / tokensPerSecond)));
+                watcher.OnProgress(new TrainingProgress(step + 1, expectedSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
+                    TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * secondsPerStep)));
             }
 
-            bool last = step + 1 == totalSteps;
             if (validation is not null && ((step + 1) % config.EvalInterval == 0 || last))
             {
                 Evaluate(step + 1, lr);
@@ -200,8 +214,12 @@ public sealed class Trainer(
             {
                 lastCheckpoint = SaveCheckpoint(step + 1);
             }
+            if (last)
+            {
+                break;
+            }
         }
-        return Stop(TrainingStopReason.Completed, Math.Max(start.Step, totalSteps), null);
+        return Stop(TrainingStopReason.Completed, finalStep, null);
     }
 
     /// <summary>Whether any rank says yes: a Ctrl+C reaches the ranks at different moments, but all must stop at the same step.</summary>
