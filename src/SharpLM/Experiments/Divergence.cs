@@ -1,0 +1,69 @@
+using SharpLM.Training;
+
+namespace SharpLM.Experiments;
+
+/// <summary>
+/// When a run has diverged: its training loss became NaN or infinite, or rose above <see cref="Factor"/> times
+/// the first loss it logged (a model that learns nothing stays near its start; one that blows up leaves it).
+/// The sweep applies the rule while a run trains, to stop it early; compare applies it to finished runs.
+/// </summary>
+public sealed record Divergence(double Factor = Divergence.DefaultFactor)
+{
+    public const double DefaultFactor = 1.5;
+
+    /// <summary>The first training loss that breaks the rule, or null.</summary>
+    public double? FirstBreach(IEnumerable<double> trainLosses)
+    {
+        ArgumentNullException.ThrowIfNull(trainLosses);
+        double? start = null;
+        foreach (double loss in trainLosses)
+        {
+            if (!double.IsFinite(loss) || (start is { } first && loss > Factor * first))
+            {
+                return loss;
+            }
+            start ??= loss;
+        }
+        return null;
+    }
+
+    public bool IsDiverged(IEnumerable<MetricRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        return FirstBreach(records.Where(r => r.TrainLoss is not null).Select(r => r.TrainLoss!.Value)) is not null;
+    }
+}
+
+/// <summary>
+/// Passes a run's progress on and cancels the run the moment its loss breaks the <see cref="Divergence"/> rule.
+/// A resumed run carries the start loss of its earlier part.
+/// </summary>
+public sealed class DivergenceWatch(Divergence rule, ITrainingObserver inner, CancellationTokenSource stop, double? startLoss = null) : ITrainingObserver
+{
+    double? start = startLoss;
+
+    /// <summary>The loss that broke the rule, once it has.</summary>
+    public double? Breach { get; private set; }
+
+    public void OnProgress(TrainingProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        inner.OnProgress(progress);
+        if (progress.TrainLoss is not { } loss || Breach is not null)
+        {
+            return;
+        }
+        Breach = rule.FirstBreach(start is { } first ? [first, loss] : [loss]);
+        start ??= double.IsFinite(loss) ? loss : null;
+        if (Breach is not null)
+        {
+            stop.Cancel();
+        }
+    }
+
+    public void OnEvaluation(long step, EvaluationResult result) => inner.OnEvaluation(step, result);
+
+    public void OnCheckpoint(long step, string path) => inner.OnCheckpoint(step, path);
+
+    public void OnMessage(string message) => inner.OnMessage(message);
+}
