@@ -9,7 +9,8 @@ internal sealed class ModelDescribeCommand : Command
 {
     readonly Option<FileInfo?> config = new("--config")
     {
-        Description = "Architecture as JSON (vocab_size, context_length, d_model, num_layers, num_heads, d_ff, rope_theta, attention_kernel). Default: the handout's TinyStories model.",
+        Description = "Architecture as JSON (vocab_size, context_length, d_model, num_layers, num_heads, d_ff, rope_theta; optional: attention_kernel, " +
+            "norm pre|post|none, final_norm, position rope|nope, ffn swiglu|silu, tie_embeddings). Default: the handout's TinyStories model.",
     };
 
     public ModelDescribeCommand() : base("describe", "Print a model architecture as JSON and count the parameters of the model it builds.")
@@ -28,6 +29,7 @@ internal sealed class ModelDescribeCommand : Command
         var invariant = CultureInfo.InvariantCulture;
 
         output.WriteLine(architecture.ToJson());
+        output.WriteLine($"architecture: {architecture.DescribeOptions()}");
         output.WriteLine($"parameters: {model.ParameterCount.ToString("N0", invariant)}");
         output.WriteLine($"non-embedding parameters: {model.NonEmbeddingParameterCount.ToString("N0", invariant)}");
         return ExitCodes.Success;

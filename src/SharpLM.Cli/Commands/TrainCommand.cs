@@ -50,7 +50,7 @@ internal sealed class TrainCommand : Command
         using var session = PreparationDisplay.Run(output, progress => TrainingSession.Create(config, resuming, progress, cancellation, group));
         var model = session.ModelConfig;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength})"));
+            $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength}; {model.DescribeOptions()})"));
         string resumeNote = session.Start.Step > 0 ? $", resuming at step {session.Start.Step}" : "";
         string length = session.Config.TimeBudget is { } budget
             ? string.Create(CultureInfo.InvariantCulture, $"steps of {session.TokensPerStep:N0} tokens for {Duration.Format(budget)} of training time")

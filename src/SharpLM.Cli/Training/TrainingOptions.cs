@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SharpLM.Model;
 using SharpLM.Training;
 
 namespace SharpLM.Cli.Training;
@@ -25,8 +26,13 @@ internal sealed class TrainingOptions
         Add<int>("--d-model", $"Model width [default: {Defaults.DModel}].", (c, v) => c with { DModel = v });
         Add<int>("--num-layers", $"Transformer blocks [default: {Defaults.NumLayers}].", (c, v) => c with { NumLayers = v });
         Add<int>("--num-heads", $"Attention heads [default: {Defaults.NumHeads}].", (c, v) => c with { NumHeads = v });
-        Add<int>("--d-ff", $"Feed-forward width [default: {Defaults.DFf}].", (c, v) => c with { DFf = v });
+        Add<int>("--d-ff", "Feed-forward width [default: for swiglu 8/3·d_model to the nearest multiple of 64 (1344 at d_model 512), for silu 4·d_model].", (c, v) => c with { DFf = v });
         Add<double>("--rope-theta", $"RoPE Θ [default: {Defaults.RopeTheta}].", (c, v) => c with { RopeTheta = v });
+        AddChoice<NormPlacement>("--norm", "RMSNorm in the blocks: pre (x + f(norm(x))), post (norm(x + f(x))) or none", Defaults.Norm, (c, v) => c with { Norm = v });
+        Add<bool>("--final-norm", $"RMSNorm before the LM head, true or false (the handout's layer_norm_ablation: --norm none --final-norm false) [default: {Defaults.FinalNorm.ToString().ToLowerInvariant()}].", (c, v) => c with { FinalNorm = v });
+        AddChoice<PositionEncoding>("--position", "Position information: rope or nope (none at all)", Defaults.Position, (c, v) => c with { Position = v });
+        AddChoice<FeedForwardKind>("--ffn", "Feed-forward network: swiglu (W2(SiLU(W1 x) ⊙ W3 x)) or silu (W2 SiLU(W1 x))", Defaults.Ffn, (c, v) => c with { Ffn = v });
+        Add<bool>("--tie-embeddings", "The LM head shares the token-embedding matrix (initialised with std 1/√d_model).", (c, v) => c with { TieEmbeddings = v });
         Add<double>("--max-lr", $"Peak learning rate αmax [default: {Defaults.MaxLearningRate}].", (c, v) => c with { MaxLearningRate = v });
         Add<double>("--min-lr", $"Final learning rate αmin [default: {Defaults.MinLearningRate}].", (c, v) => c with { MinLearningRate = v });
         Add<long>("--warmup-iters", $"Warm-up steps Tw [default: {Defaults.WarmupIters}].", (c, v) => c with { WarmupIters = v });
@@ -92,6 +98,14 @@ internal sealed class TrainingOptions
             option.AllowMultipleArgumentsPerToken = true;
         }
         Add(option, apply);
+    }
+
+    /// <summary>An architecture option spelled as in config files (<see cref="OptionNames"/>); other values are a usage error.</summary>
+    void AddChoice<T>(string name, string description, T defaultValue, Func<TrainingConfig, T, TrainingConfig> apply) where T : struct, Enum
+    {
+        var option = new Option<string>(name) { Description = $"{description} [default: {OptionNames.Of(defaultValue)}]." };
+        option.AcceptOnlyFromAmong([.. OptionNames.All<T>()]);
+        Add(option, (c, v) => apply(c, OptionNames.Parse<T>(v, name)));
     }
 
     void Add<T>(Option<T> option, Func<TrainingConfig, T, TrainingConfig> apply) =>

@@ -5,7 +5,8 @@ namespace SharpLM.Accounting;
 /// <summary>
 /// FLOPs of training a <see cref="TransformerLM"/> (handout §3.6 transformer_accounting, §4.3 adamwAccounting (c)).
 /// The forward pass counts matrix multiplies only, 2·m·n·p for an (m×n)·(n×p) product; norms, softmax, SiLU and RoPE
-/// are left out, as the handout leaves them out, and so is the embedding lookup, which multiplies nothing.
+/// are left out, as the handout leaves them out, and so is the embedding lookup, which multiplies nothing. Of the
+/// architecture options only the FFN changes the count (SiLU has no W3): norm placement and NoPE change no matmul.
 /// </summary>
 public static class FlopAccounting
 {
@@ -32,8 +33,8 @@ public static class FlopAccounting
         int layers = config.NumLayers;
         checked
         {
-            return
-            [
+            var rows = new List<ComponentCost>
+            {
                 new("Q/K/V projections", 3 * Matmul(tokens, d, d), layers),
                 // Per sequence and head (T×d_k)·(d_k×T); the h heads of d_k = d/h sum to 2·T·d·T, whatever h is.
                 new("QKᵀ", batchSize * Matmul(t, d, t), layers),
@@ -42,9 +43,14 @@ public static class FlopAccounting
                 new("output projection", Matmul(tokens, d, d), layers),
                 new("W1", Matmul(tokens, d, dFf), layers),
                 new("W2", Matmul(tokens, dFf, d), layers),
-                new("W3", Matmul(tokens, d, dFf), layers),
-                new("LM head", Matmul(tokens, d, v)),
-            ];
+            };
+            if (config.Ffn == FeedForwardKind.Swiglu)
+            {
+                rows.Add(new("W3", Matmul(tokens, d, dFf), layers));
+            }
+            // A tied head multiplies by the embedding matrix: the same matmul as an untied one.
+            rows.Add(new("LM head", Matmul(tokens, d, v)));
+            return rows;
         }
     }
 

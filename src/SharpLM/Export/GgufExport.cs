@@ -6,7 +6,9 @@ namespace SharpLM.Export;
 
 /// <summary>
 /// Writes a <see cref="TransformerLM"/> and its tokenizer as a GGUF file of llama.cpp's "llama" architecture, which
-/// is CS336's: pre-norm RMSNorm, SwiGLU, RoPE on adjacent pairs (so q and k need no permutation), no biases, untied head.
+/// is CS336's: pre-norm RMSNorm, SwiGLU, RoPE on adjacent pairs (so q and k need no permutation), no biases. A tied
+/// head is written as llama.cpp expects it: no output.weight, and llama.cpp reads the head from token_embd.weight.
+/// The other architecture options (post-norm, no norms, NoPE, the SiLU FFN) have no llama equivalent and are refused.
 /// </summary>
 public static class GgufExport
 {
@@ -28,6 +30,7 @@ public static class GgufExport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         var config = model.Config;
+        RequireLlamaArchitecture(config);
         if (tokenizer.VocabularySize != config.VocabSize)
         {
             throw new InvalidDataException($"the tokenizer has {tokenizer.VocabularySize} tokens but the model's vocab_size is {config.VocabSize}.");
@@ -46,7 +49,7 @@ public static class GgufExport
         gguf.Add("llama.attention.head_count_kv", (uint)config.NumHeads);
         gguf.Add("llama.rope.dimension_count", (uint)config.HeadSize);
         gguf.Add("llama.rope.freq_base", (float)config.RopeTheta);
-        gguf.Add("llama.attention.layer_norm_rms_epsilon", (float)model.FinalNorm.Eps);
+        gguf.Add("llama.attention.layer_norm_rms_epsilon", (float)model.FinalNorm!.Eps);
 
         gguf.Add("tokenizer.ggml.model", "gpt2");
         gguf.Add("tokenizer.ggml.pre", preTokenizer);
@@ -63,6 +66,22 @@ public static class GgufExport
             gguf.Add(Tensor(LlamaTensorNames.Of(key), parameter, parameter.dim() == 1 ? ExportDType.F32 : dtype));
         }
         return gguf;
+    }
+
+    /// <exception cref="NotSupportedException">An option llama.cpp's llama graph cannot run, named.</exception>
+    public static void RequireLlamaArchitecture(TransformerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string? option = config.Norm != NormPlacement.Pre ? $"norm {OptionNames.Of(config.Norm)}"
+            : !config.FinalNorm ? "final_norm false"
+            : config.Position != PositionEncoding.Rope ? $"position {OptionNames.Of(config.Position)}"
+            : config.Ffn != FeedForwardKind.Swiglu ? $"ffn {OptionNames.Of(config.Ffn)}"
+            : null;
+        if (option is not null)
+        {
+            throw new NotSupportedException(
+                $"GGUF cannot hold a model with {option}: llama.cpp's llama architecture is pre-norm with a final norm, RoPE and SwiGLU; export it as safetensors or pytorch.");
+        }
     }
 
     static GgufTensor Tensor(string name, Tensor parameter, ExportDType dtype)

@@ -4,22 +4,26 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Model;
 
-/// <summary>Token-id lookup into a (numEmbeddings, embeddingDim) matrix (handout §3.4.3).</summary>
+/// <summary>
+/// Token-id lookup into a (numEmbeddings, embeddingDim) matrix (handout §3.4.3), initialised N(0, std²) truncated at
+/// ±3 std: the handout's std 1, or a smaller one for a matrix that is also the LM head.
+/// </summary>
 public sealed class Embedding : nn.Module<Tensor, Tensor>
 {
     // Not readonly: Module.to() swaps parameters through reflection.
     Parameter weight;
 
-    public Embedding(long numEmbeddings, long embeddingDim, Device? device = null, ScalarType? dtype = null, Generator? generator = null)
+    public Embedding(long numEmbeddings, long embeddingDim, Device? device = null, ScalarType? dtype = null, Generator? generator = null, double std = 1)
         : base(nameof(Embedding))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numEmbeddings);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(embeddingDim);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(std);
         NumEmbeddings = numEmbeddings;
         EmbeddingDim = embeddingDim;
 
         using var initial = empty([numEmbeddings, embeddingDim], dtype, device); // (vocab, d)
-        Initialization.TruncatedNormal_(initial, 0, 1, -3, 3, generator);
+        Initialization.TruncatedNormal_(initial, 0, std, -3 * std, 3 * std, generator);
         weight = new Parameter(initial);
         RegisterComponents();
     }

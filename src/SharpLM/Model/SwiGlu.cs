@@ -35,12 +35,13 @@ public sealed class SwiGlu : nn.Module<Tensor, Tensor>
     public Linear W3 => w3;
 
     /// <summary>
-    /// The default inner size: 8/3·dModel rounded up to a multiple of 64 (handout §3.5.2), i.e. ⌈dModel/24⌉·64.
+    /// The default inner size: 8/3·dModel to the nearest multiple of 64 (handout §3.5.2), at least 64, i.e.
+    /// round(dModel/24)·64. Nearest rather than up, so that d_model 512 gets the handout's d_ff 1344 (§7.2).
     /// </summary>
     public static long DefaultFeedForwardSize(long dModel)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dModel);
-        return (dModel + 23) / 24 * 64;
+        return Math.Max(1, (dModel + 12) / 24) * 64;
     }
 
     public override Tensor forward(Tensor input)

@@ -4,20 +4,24 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Model;
 
-/// <summary>Pre-norm Transformer block (handout §3.5): y = x + Attn(RMSNorm(x)) (eq. 15), then y + FFN(RMSNorm(y)).</summary>
+/// <summary>
+/// Transformer block (handout §3.5): pre-norm by default, y = x + Attn(RMSNorm(x)) (eq. 15), then y + FFN(RMSNorm(y));
+/// post-norm or without norms as <see cref="NormPlacement"/> says (§7.3), with a SwiGLU or SiLU feed-forward network.
+/// </summary>
 public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
+    // Null without norms, so the state dict has no ln1/ln2 keys; post-norm keeps the keys for the norm after each sublayer.
     [ComponentName(Name = "ln1")]
-    readonly RmsNorm attentionNorm;
+    readonly RmsNorm? attentionNorm;
 
     [ComponentName(Name = "attn")]
     readonly CausalSelfAttention attention;
 
     [ComponentName(Name = "ln2")]
-    readonly RmsNorm feedForwardNorm;
+    readonly RmsNorm? feedForwardNorm;
 
     [ComponentName(Name = "ffn")]
-    readonly SwiGlu feedForward;
+    readonly nn.Module<Tensor, Tensor> feedForward;
 
     public TransformerBlock(
         long dModel,
@@ -27,23 +31,46 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         AttentionKernel kernel = AttentionKernel.Fused,
         Device? device = null,
         ScalarType? dtype = null,
-        Generator? generator = null)
+        Generator? generator = null,
+        NormPlacement norm = NormPlacement.Pre,
+        FeedForwardKind ffn = FeedForwardKind.Swiglu)
         : base(nameof(TransformerBlock))
     {
-        attentionNorm = new RmsNorm(dModel, device: device, dtype: dtype);
+        if (!Enum.IsDefined(norm))
+        {
+            throw new ArgumentException($"Unknown norm placement {norm}.", nameof(norm));
+        }
+        Norm = norm;
+        if (norm != NormPlacement.None)
+        {
+            attentionNorm = new RmsNorm(dModel, device: device, dtype: dtype);
+        }
         attention = new CausalSelfAttention(dModel, numHeads, rope, kernel, device, dtype, generator);
-        feedForwardNorm = new RmsNorm(dModel, device: device, dtype: dtype);
-        feedForward = new SwiGlu(dModel, dFf, device, dtype, generator);
+        if (norm != NormPlacement.None)
+        {
+            feedForwardNorm = new RmsNorm(dModel, device: device, dtype: dtype);
+        }
+        feedForward = ffn switch
+        {
+            FeedForwardKind.Swiglu => new SwiGlu(dModel, dFf, device, dtype, generator),
+            FeedForwardKind.Silu => new SiluFeedForward(dModel, dFf, device, dtype, generator),
+            _ => throw new ArgumentException($"Unknown feed-forward network {ffn}.", nameof(ffn)),
+        };
         RegisterComponents();
     }
 
-    public RmsNorm AttentionNorm => attentionNorm;
+    public NormPlacement Norm { get; }
+
+    /// <summary>The norm before attention (pre-norm) or after its residual sum (post-norm); null without norms.</summary>
+    public RmsNorm? AttentionNorm => attentionNorm;
 
     public CausalSelfAttention Attention => attention;
 
-    public RmsNorm FeedForwardNorm => feedForwardNorm;
+    /// <summary>The norm before the FFN (pre-norm) or after its residual sum (post-norm); null without norms.</summary>
+    public RmsNorm? FeedForwardNorm => feedForwardNorm;
 
-    public SwiGlu FeedForward => feedForward;
+    /// <summary>A <see cref="SwiGlu"/> or a <see cref="SiluFeedForward"/>.</summary>
+    public nn.Module<Tensor, Tensor> FeedForward => feedForward;
 
     /// <summary>(..., seq, dModel) → (..., seq, dModel), tokens at positions 0, 1, …, seq−1.</summary>
     public override Tensor forward(Tensor input) => Apply(input, tokenPositions: null);
@@ -58,10 +85,31 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     Tensor Apply(Tensor input, Tensor? tokenPositions)
     {
         using var scope = NewDisposeScope();
-        var normalised = attentionNorm.call(input);
-        var attended = tokenPositions is null ? attention.call(normalised) : attention.forward(normalised, tokenPositions);
-        var afterAttention = input + attended; // (..., seq, d): eq. 15
-        var output = afterAttention + feedForward.call(feedForwardNorm.call(afterAttention)); // (..., seq, d)
+        Tensor Attend(Tensor x) => tokenPositions is null ? attention.call(x) : attention.forward(x, tokenPositions);
+        var output = Norm switch // (..., seq, d)
+        {
+            NormPlacement.Pre => PreNorm(input, Attend),
+            NormPlacement.Post => PostNorm(input, Attend),
+            _ => NoNorm(input, Attend),
+        };
         return output.MoveToOuterDisposeScope();
+    }
+
+    Tensor PreNorm(Tensor input, Func<Tensor, Tensor> attend)
+    {
+        var afterAttention = input + attend(attentionNorm!.call(input)); // eq. 15
+        return afterAttention + feedForward.call(feedForwardNorm!.call(afterAttention));
+    }
+
+    Tensor PostNorm(Tensor input, Func<Tensor, Tensor> attend)
+    {
+        var afterAttention = attentionNorm!.call(input + attend(input)); // z = RMSNorm(x + MHA(x))
+        return feedForwardNorm!.call(afterAttention + feedForward.call(afterAttention)); // y = RMSNorm(z + FFN(z))
+    }
+
+    Tensor NoNorm(Tensor input, Func<Tensor, Tensor> attend)
+    {
+        var afterAttention = input + attend(input);
+        return afterAttention + feedForward.call(afterAttention);
     }
 }

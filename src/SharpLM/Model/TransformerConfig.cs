@@ -5,7 +5,9 @@ namespace SharpLM.Model;
 
 /// <summary>
 /// The architecture of a <see cref="TransformerLM"/>. Serialises to JSON with the handout's hyperparameter names
-/// (vocab_size, context_length, ...); an unknown key is an error.
+/// (vocab_size, context_length, ...); an unknown key is an error. The architecture options of §7.3 and §7.5 (norm,
+/// final_norm, position, ffn, tie_embeddings) may be missing, as they are from configurations saved before they
+/// existed, and then take the handout's model: pre-norm with a final norm, RoPE, SwiGLU, an untied LM head.
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TransformerConfig(
@@ -16,7 +18,12 @@ public sealed record TransformerConfig(
     [property: JsonPropertyName("num_heads")] int NumHeads,
     [property: JsonPropertyName("d_ff")] int DFf,
     [property: JsonPropertyName("rope_theta")] double RopeTheta,
-    [property: JsonPropertyName("attention_kernel")] AttentionKernel AttentionKernel = AttentionKernel.Fused)
+    [property: JsonPropertyName("attention_kernel")] AttentionKernel AttentionKernel = AttentionKernel.Fused,
+    [property: JsonPropertyName("norm")] NormPlacement Norm = NormPlacement.Pre,
+    [property: JsonPropertyName("final_norm")] bool FinalNorm = true,
+    [property: JsonPropertyName("position")] PositionEncoding Position = PositionEncoding.Rope,
+    [property: JsonPropertyName("ffn")] FeedForwardKind Ffn = FeedForwardKind.Swiglu,
+    [property: JsonPropertyName("tie_embeddings")] bool TieEmbeddings = false)
 {
     static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -38,6 +45,22 @@ public sealed record TransformerConfig(
     [JsonIgnore]
     public int HeadSize => DModel / NumHeads;
 
+    /// <summary>The d_ff a model of this width gets when none is given: SwiGLU's 8/3·d_model, or 4·d_model for SiLU (§7.3).</summary>
+    public static int DefaultFeedForwardSize(FeedForwardKind ffn, int dModel) => checked((int)(ffn switch
+    {
+        FeedForwardKind.Swiglu => SwiGlu.DefaultFeedForwardSize(dModel),
+        FeedForwardKind.Silu => SiluFeedForward.DefaultFeedForwardSize(dModel),
+        _ => throw new ArgumentException($"Unknown ffn {ffn}."),
+    }));
+
+    /// <summary>The architecture options in words, e.g. "pre-norm, final norm, RoPE, SwiGLU, untied head".</summary>
+    public string DescribeOptions() => string.Join(", ",
+        Norm switch { NormPlacement.Pre => "pre-norm", NormPlacement.Post => "post-norm", _ => "no block norms" },
+        FinalNorm ? "final norm" : "no final norm",
+        Position == PositionEncoding.Rope ? "RoPE" : "NoPE",
+        Ffn == FeedForwardKind.Swiglu ? "SwiGLU" : "SiLU FFN",
+        TieEmbeddings ? "tied embeddings" : "untied head");
+
     /// <exception cref="ArgumentException">A size is not positive, or the heads do not split dModel into even sizes.</exception>
     public void Validate()
     {
@@ -55,7 +78,7 @@ public sealed record TransformerConfig(
         {
             throw new ArgumentException($"d_model {DModel} is not divisible by num_heads {NumHeads}.");
         }
-        if (HeadSize % 2 != 0)
+        if (Position == PositionEncoding.Rope && HeadSize % 2 != 0)
         {
             throw new ArgumentException(
                 $"RoPE needs an even head size, but d_model/num_heads = {DModel}/{NumHeads} = {HeadSize}.");
@@ -63,6 +86,18 @@ public sealed record TransformerConfig(
         if (!Enum.IsDefined(AttentionKernel))
         {
             throw new ArgumentException($"Unknown attention_kernel {AttentionKernel}.");
+        }
+        if (!Enum.IsDefined(Norm))
+        {
+            throw new ArgumentException($"Unknown norm {Norm}.");
+        }
+        if (!Enum.IsDefined(Position))
+        {
+            throw new ArgumentException($"Unknown position {Position}.");
+        }
+        if (!Enum.IsDefined(Ffn))
+        {
+            throw new ArgumentException($"Unknown ffn {Ffn}.");
         }
     }
 

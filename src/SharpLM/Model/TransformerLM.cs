@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -6,13 +7,16 @@ using static TorchSharp.torch;
 namespace SharpLM.Model;
 
 /// <summary>
-/// Decoder-only Transformer language model (handout §3.1, Figure 1): token embeddings → pre-norm blocks → final
-/// RMSNorm → LM head. State-dict keys are those of the CS336 reference model, so its weights load here unchanged.
+/// Decoder-only Transformer language model (handout §3.1, Figure 1): token embeddings → blocks → final RMSNorm → LM head.
+/// State-dict keys are those of the CS336 reference model, so its weights load here unchanged; an architecture option
+/// that removes a weight removes its key (no ln1/ln2 without block norms, no ln_final without the final norm, no
+/// ffn.w3 with the SiLU FFN, no lm_head with tied embeddings).
 /// </summary>
 /// <remarks>
 /// Throughout the model, submodules run through <c>call</c> (PyTorch's <c>module(x)</c>) rather than <c>forward</c>,
 /// which in TorchSharp skips hooks, so forward hooks on any Linear, norm or block fire; the FLOP accounting tests
-/// trace every matmul that way. The overloads taking token positions have no <c>call</c> and bypass hooks.
+/// trace every matmul that way. The overloads taking token positions have no <c>call</c> and bypass hooks. A tied head
+/// is a matmul with the embedding matrix, not a Linear, so no hook sees it.
 /// </remarks>
 public sealed class TransformerLM : nn.Module<Tensor, Tensor>
 {
@@ -22,10 +26,11 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
     readonly ModuleList<TransformerBlock> layers;
 
     [ComponentName(Name = "ln_final")]
-    readonly RmsNorm finalNorm;
+    readonly RmsNorm? finalNorm;
 
+    // Null when tied: the head is the embedding matrix itself, one parameter under the key token_embeddings.weight.
     [ComponentName(Name = "lm_head")]
-    readonly Linear languageModelHead;
+    readonly Linear? languageModelHead;
 
     /// <param name="config">The architecture; validated here.</param>
     /// <param name="device">Where parameters and RoPE tables are created; null for torch's default device.</param>
@@ -38,19 +43,36 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
         config.Validate();
         Config = config;
 
-        tokenEmbeddings = new Embedding(config.VocabSize, config.DModel, device, dtype, generator);
-        // One RoPE for all layers: its tables depend only on (theta, d_k, context length).
-        var rope = new Rope(config.RopeTheta, config.HeadSize, config.ContextLength, device, dtype);
+        tokenEmbeddings = new Embedding(config.VocabSize, config.DModel, device, dtype, generator,
+            std: config.TieEmbeddings ? TiedEmbeddingStd(config.DModel) : 1);
+        // One RoPE for all layers: its tables depend only on (theta, d_k, context length). NoPE has none.
+        var rope = config.Position == PositionEncoding.Rope
+            ? new Rope(config.RopeTheta, config.HeadSize, config.ContextLength, device, dtype)
+            : null;
         layers = new ModuleList<TransformerBlock>();
         for (int layer = 0; layer < config.NumLayers; layer++)
         {
             layers.Add(new TransformerBlock(
-                config.DModel, config.NumHeads, config.DFf, rope, config.AttentionKernel, device, dtype, generator));
+                config.DModel, config.NumHeads, config.DFf, rope, config.AttentionKernel, device, dtype, generator, config.Norm, config.Ffn));
         }
-        finalNorm = new RmsNorm(config.DModel, device: device, dtype: dtype);
-        languageModelHead = new Linear(config.DModel, config.VocabSize, device, dtype, generator);
+        if (config.FinalNorm)
+        {
+            finalNorm = new RmsNorm(config.DModel, device: device, dtype: dtype);
+        }
+        if (!config.TieEmbeddings)
+        {
+            languageModelHead = new Linear(config.DModel, config.VocabSize, device, dtype, generator);
+        }
         RegisterComponents();
     }
+
+    /// <summary>
+    /// The init std of a tied embedding matrix: 1/√d_model, so that the logits of a unit-RMS final hidden state start
+    /// with variance d·σ² = 1, as they would from a well-scaled head. The untied embedding's N(0, 1) would make them
+    /// √d times larger (std 22 at d = 512), an initial loss far above ln V; the untied head's √(2/(d+V)) would leave
+    /// the input embeddings near 0.01, tiny beside the blocks' outputs, which matters to the models without norms.
+    /// </summary>
+    public static double TiedEmbeddingStd(long dModel) => 1 / Math.Sqrt(dModel);
 
     public TransformerConfig Config { get; }
 
@@ -58,16 +80,19 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<TransformerBlock> Layers => [.. layers];
 
-    public RmsNorm FinalNorm => finalNorm;
+    /// <summary>Null when <see cref="TransformerConfig.FinalNorm"/> is off.</summary>
+    public RmsNorm? FinalNorm => finalNorm;
 
-    public Linear LanguageModelHead => languageModelHead;
+    /// <summary>Null when the head is tied to the token embeddings.</summary>
+    public Linear? LanguageModelHead => languageModelHead;
 
     /// <summary>The number of trainable scalars, counted from the registered parameters.</summary>
     public long ParameterCount => parameters().Sum(parameter => parameter.numel());
 
     /// <summary>
     /// Parameters other than the token embeddings (a lookup costs no FLOPs); the handout's "about 17M non-embedding
-    /// parameters" for TinyStories counts this way, with the LM head included.
+    /// parameters" for TinyStories counts this way, with the LM head included. A tied head is the embedding matrix,
+    /// so it is not counted.
     /// </summary>
     public long NonEmbeddingParameterCount => ParameterCount - tokenEmbeddings.Weight.numel();
 
@@ -93,7 +118,18 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
         {
             hidden = layer.call(hidden); // (..., seq, d)
         }
-        var logits = languageModelHead.call(finalNorm.call(hidden)); // (..., seq, vocab)
-        return logits.MoveToOuterDisposeScope();
+        return Head(hidden).MoveToOuterDisposeScope(); // (..., seq, vocab)
+    }
+
+    /// <summary>The final norm (when on) and the LM head: (..., seq, d) → (..., seq, vocab).</summary>
+    Tensor Head(Tensor hidden)
+    {
+        var normalised = finalNorm is null ? hidden : finalNorm.call(hidden); // (..., seq, d)
+        if (languageModelHead is not null)
+        {
+            return languageModelHead.call(normalised);
+        }
+        // Tied: logits = h Eᵀ, the embedding matrix (vocab, d) used as the head's (out, in) weight.
+        return Autocast.ForMatmul(normalised).matmul(Autocast.ForMatmul(tokenEmbeddings.Weight).t());
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SharpLM.Model;
 using SharpLM.Precision;
 
 namespace SharpLM.Training;
@@ -40,8 +41,24 @@ public sealed record TrainingConfig
     public int DModel { get; init; } = 512;
     public int NumLayers { get; init; } = 4;
     public int NumHeads { get; init; } = 16;
-    public int DFf { get; init; } = 1344;
+
+    /// <summary>Feed-forward width; null takes the FFN's default for d_model (1344 for SwiGLU at 512, 4·d_model for SiLU).</summary>
+    public int? DFf { get; init; }
+
     public double RopeTheta { get; init; } = 10_000;
+
+    // Architecture options (§7.3, §7.5); the defaults are the handout's model.
+    /// <summary>RMSNorm placement in the blocks: pre (eq. 15), post, or none.</summary>
+    public NormPlacement Norm { get; init; } = NormPlacement.Pre;
+
+    /// <summary>The RMSNorm before the LM head; independent of <see cref="Norm"/> (the handout's "remove all" is norm none without it).</summary>
+    public bool FinalNorm { get; init; } = true;
+
+    public PositionEncoding Position { get; init; } = PositionEncoding.Rope;
+    public FeedForwardKind Ffn { get; init; } = FeedForwardKind.Swiglu;
+
+    /// <summary>The LM head shares the token-embedding matrix.</summary>
+    public bool TieEmbeddings { get; init; }
 
     // Optimisation: AdamW (§4.3) under a cosine schedule with warm-up (§4.4), gradient clipping (§4.5).
     public double MaxLearningRate { get; init; } = 1e-3;
@@ -164,6 +181,11 @@ public sealed record TrainingConfig
     }
 
     static string Format(TimeSpan? duration) => duration is { } value ? Duration.Format(value) : "none";
+
+    /// <summary>The architecture these settings describe, for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
+    public TransformerConfig ModelConfig(int vocabularySize) => new(
+        vocabularySize, ContextLength, DModel, NumLayers, NumHeads, DFf ?? TransformerConfig.DefaultFeedForwardSize(Ffn, DModel), RopeTheta,
+        Norm: Norm, FinalNorm: FinalNorm, Position: Position, Ffn: Ffn, TieEmbeddings: TieEmbeddings);
 
     /// <summary>Tc as used by the schedule.</summary>
     public long CycleIters => CosineCycleIters ?? TotalSteps;

@@ -117,14 +117,14 @@ public sealed class TrainingSession : IDisposable
             // On resume the architecture comes from the checkpoint, whatever the flags say.
             var modelConfig = metadata?.ModelConfig is { } saved
                 ? TransformerConfig.FromJson(saved)
-                : new TransformerConfig(data.VocabularySize, config.ContextLength, config.DModel, config.NumLayers, config.NumHeads, config.DFf, config.RopeTheta);
+                : config.ModelConfig(data.VocabularySize);
             modelConfig.Validate();
             if (data.VocabularySize > modelConfig.VocabSize)
             {
                 throw new InvalidDataException(
                     $"the data use {data.VocabularySize} token ids but the model's vocabulary has {modelConfig.VocabSize}.");
             }
-            config = config with { ContextLength = modelConfig.ContextLength };
+            config = config with { ContextLength = modelConfig.ContextLength, DFf = modelConfig.DFf };
             foreach (var dataset in new[] { data.Train, data.Validation }.OfType<Data.TokenDataset>())
             {
                 if (dataset.Count <= config.ContextLength)

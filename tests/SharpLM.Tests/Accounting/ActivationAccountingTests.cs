@@ -38,6 +38,31 @@ public class ActivationAccountingTests
     }
 
     [Fact]
+    public void ByComponent_WithoutNormsAndWithTheSiluFfn_DropsTheirRows()
+    {
+        var ablated = Small with { Norm = NormPlacement.None, FinalNorm = false, Ffn = FeedForwardKind.Silu, Position = PositionEncoding.Nope };
+        (string, long, int)[] byHand =
+        [
+            ("Q/K/V projections", 3 * 36 * 16, 2),
+            ("QKᵀ", 3 * 4 * 12 * 12, 2),
+            ("softmax", 3 * 4 * 12 * 12, 2),
+            ("weighted sum of values", 36 * 16, 2),
+            ("output projection", 36 * 16, 2),
+            ("W1", 36 * 40, 2),                        // the handout's list: W1, SiLU, W2
+            ("SiLU", 36 * 40, 2),
+            ("W2", 36 * 16, 2),
+            ("output embedding", 36 * 37, 1),
+            ("cross-entropy", 36 * 37, 1),
+        ];
+
+        var rows = ActivationAccounting.ByComponent(ablated, batchSize: 3);
+
+        Assert.Equal(byHand, rows.Select(row => (row.Component, row.Each, row.Times)));
+        // 30,888 less two blocks' norms (2·1152), W3 and product (2·2·1440) and the final norm (576)
+        Assert.Equal(30_888 - 2 * 1152 - 2 * 2 * 1440 - 576, ActivationAccounting.Total(ablated, batchSize: 3));
+    }
+
+    [Fact]
     public void Total_GrowsLinearlyWithTheBatch()
     {
         long one = ActivationAccounting.Total(Small);

@@ -16,15 +16,23 @@ public class FlopAccountingTests
     /// of the query, key and value projections' outputs split into heads, so their shapes are taken from those
     /// outputs as traced: QKᵀ costs 2·Tq·d·Tk per sequence and attention·V 2·Tq·Tk·d_v, a sum over the heads that
     /// does not depend on how many there are. Everything else (embedding lookup, norms, RoPE, softmax, SiLU) is not
-    /// a matmul. The hooks also count the calls, so a Linear that ran without being traced would fail the test.
+    /// a matmul. The hooks also count the calls, so a Linear that ran without being traced would fail the test. A tied
+    /// head is no Linear: its matmul (..., d)·(d, V) is traced from the final norm's output that it multiplies.
     /// </summary>
+    public static TheoryData<TransformerConfig> Variants =>
+    [
+        Small with { AttentionKernel = AttentionKernel.Reference },
+        Small,
+        Small with { Ffn = FeedForwardKind.Silu },
+        Small with { Norm = NormPlacement.Post, Position = PositionEncoding.Nope, Ffn = FeedForwardKind.Silu, TieEmbeddings = true },
+        Small with { Norm = NormPlacement.None, TieEmbeddings = true },
+    ];
+
     [Theory]
-    [InlineData(AttentionKernel.Reference)]
-    [InlineData(AttentionKernel.Fused)]
-    public void ForwardByComponent_EqualsTheMatmulsTracedFromARealForwardPass(AttentionKernel kernel)
+    [MemberData(nameof(Variants))]
+    public void ForwardByComponent_EqualsTheMatmulsTracedFromARealForwardPass(TransformerConfig config)
     {
         const int batchSize = 3;
-        var config = Small with { AttentionKernel = kernel };
         using var generator = new Generator(61);
         using var model = new TransformerLM(config, generator: generator);
         var traced = new Dictionary<string, long>();
@@ -64,11 +72,32 @@ public class FlopAccountingTests
                 Add("attention·V", sequences * 2 * queries * keys * value[^1]);
             });
             Trace(attention.OutputProjection, "output projection");
-            Trace(block.FeedForward.W1, "W1");
-            Trace(block.FeedForward.W2, "W2");
-            Trace(block.FeedForward.W3, "W3");
+            if (block.FeedForward is SwiGlu swiGlu)
+            {
+                Trace(swiGlu.W1, "W1");
+                Trace(swiGlu.W2, "W2");
+                Trace(swiGlu.W3, "W3");
+            }
+            else
+            {
+                var silu = Assert.IsType<SiluFeedForward>(block.FeedForward);
+                Trace(silu.W1, "W1");
+                Trace(silu.W2, "W2");
+            }
         }
-        Trace(model.LanguageModelHead, "LM head");
+        if (model.LanguageModelHead is { } head)
+        {
+            Trace(head, "LM head");
+        }
+        else
+        {
+            var hook = model.FinalNorm!.register_forward_hook((_, _, output) =>
+            {
+                Add("LM head", 2 * (output.numel() / config.DModel) * config.DModel * config.VocabSize);
+                return output;
+            });
+            removeHooks.Add(hook.remove);
+        }
 
         using (no_grad())
         using (var tokenIds = randint(config.VocabSize, [batchSize, config.ContextLength], ScalarType.Int64, generator: generator))
@@ -78,7 +107,8 @@ public class FlopAccountingTests
         }
         removeHooks.ForEach(remove => remove());
 
-        Assert.Equal(7 * config.NumLayers + 1, linearCalls);
+        int ffnMatrices = config.Ffn == FeedForwardKind.Swiglu ? 3 : 2;
+        Assert.Equal((4 + ffnMatrices) * config.NumLayers + (config.TieEmbeddings ? 0 : 1), linearCalls);
         var predicted = FlopAccounting.ForwardByComponent(config, batchSize).ToDictionary(row => row.Component, row => row.Total);
         Assert.Equal(predicted.OrderBy(pair => pair.Key), traced.OrderBy(pair => pair.Key));
         Assert.Equal(traced.Values.Sum(), FlopAccounting.Forward(config, batchSize));

@@ -12,6 +12,9 @@ public class ParameterAccountingTests
         new TransformerConfig(VocabSize: 37, ContextLength: 12, DModel: 16, NumLayers: 2, NumHeads: 4, DFf: 40, RopeTheta: 10_000),
         new TransformerConfig(VocabSize: 5, ContextLength: 3, DModel: 4, NumLayers: 1, NumHeads: 2, DFf: 8, RopeTheta: 100),
         TransformerConfig.TinyStories,
+        TransformerConfig.TinyStories with { Norm = NormPlacement.None, FinalNorm = false },
+        TransformerConfig.TinyStories with { Norm = NormPlacement.Post, Position = PositionEncoding.Nope },
+        TransformerConfig.TinyStories with { Ffn = FeedForwardKind.Silu, DFf = 2048, TieEmbeddings = true },
         ModelPresets.Get("gpt2-small"),
         ModelPresets.Get("gpt2-xl"),
     ];

@@ -39,6 +39,30 @@ public class ModelCommandTests
     }
 
     [Fact]
+    public void Describe_WithArchitectureOptions_ShowsThemAndCountsTheSmallerModel()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sharplm-model-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """
+            {"vocab_size": 100, "context_length": 16, "d_model": 32, "num_layers": 2, "num_heads": 4, "d_ff": 128, "rope_theta": 10000,
+             "norm": "none", "final_norm": false, "position": "nope", "ffn": "silu", "tie_embeddings": true}
+            """);
+        try
+        {
+            var result = CliRun.Of("model", "describe", "--config", path);
+
+            Assert.Equal(ExitCodes.Success, result.ExitCode);
+            Assert.Contains("\"norm\": \"none\"", result.Output, StringComparison.Ordinal);
+            Assert.Contains("architecture: no block norms, no final norm, NoPE, SiLU FFN, tied embeddings", result.Output, StringComparison.Ordinal);
+            // 100·32 + 2·(4·32² + 2·32·128): one shared matrix, no gains, two FFN matrices
+            Assert.Contains("parameters: 27,776", result.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Describe_WithHeadsThatDoNotDivideDModel_FailsWithOneLineErrorNamingThem()
     {
         string path = Path.Combine(Path.GetTempPath(), $"sharplm-model-{Guid.NewGuid():N}.json");

@@ -10,41 +10,9 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    string Corpus(string name, int stories, int seed)
-    {
-        string path = Path.Combine(directory, name);
-        StoryCorpus.Write(path, stories, seed);
-        return path;
-    }
+    string Corpus(string name, int stories, int seed) => Cli.TinyTraining.Corpus(directory, name, stories, seed);
 
-    /// <summary>A tiny run's arguments; <paramref name="overrides"/> are flag/value pairs that replace the defaults.</summary>
-    string[] TinyTraining(string runDirectory, params string[] overrides)
-    {
-        var flags = new Dictionary<string, string>
-        {
-            ["--train"] = Corpus("train.txt", 200, 1),
-            ["--val"] = Corpus("val.txt", 20, 2),
-            ["--vocab-size"] = "300",
-            ["--context-length"] = "32",
-            ["--d-model"] = "32",
-            ["--num-layers"] = "1",
-            ["--num-heads"] = "2",
-            ["--d-ff"] = "64",
-            ["--batch-size"] = "4",
-            ["--steps"] = "12",
-            ["--warmup-iters"] = "2",
-            ["--eval-interval"] = "6",
-            ["--eval-batches"] = "2",
-            ["--checkpoint-interval"] = "6",
-            ["--log-interval"] = "3",
-            ["--run-dir"] = runDirectory,
-        };
-        for (int i = 0; i < overrides.Length; i += 2)
-        {
-            flags[overrides[i]] = overrides[i + 1];
-        }
-        return ["train", .. flags.SelectMany(pair => new[] { pair.Key, pair.Value })];
-    }
+    string[] TinyTraining(string runDirectory, params string[] overrides) => Cli.TinyTraining.Arguments(directory, runDirectory, overrides);
 
     [Fact]
     public void Train_ThenGenerate_WritesTheRunAndStreamsDeterministicText()

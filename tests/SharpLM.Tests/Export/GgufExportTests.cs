@@ -154,6 +154,29 @@ public sealed class GgufExportTests(TrainedRunFixture run)
         Assert.True(difference <= tolerance, $"{dtype}: llama.cpp {total / count:F6}, sharplm evaluate {expected:F6}, difference {difference:E2} > {tolerance:E0}");
     }
 
+    /// <summary>
+    /// The tied model's GGUF has no output.weight; llama.cpp then multiplies by token_embd.weight, so its log-probabilities
+    /// equal SharpLM's (an untrained model: only the head's source is in question).
+    /// </summary>
+    [Fact]
+    public void Export_Gguf_OfATiedModel_LlamaCppTakesTheHeadFromTheTokenEmbeddings()
+    {
+        using var trained = Trained();
+        var config = new TransformerConfig(trained.Tokenizer.VocabularySize, 16, 16, 1, 2, 64, 10_000, TieEmbeddings: true);
+        using var model = new TransformerLM(config, CPU, generator: new Generator(8));
+        string path = run.File("tied.gguf", file => GgufExport.Write(model, trained.Tokenizer, "tied", ExportDType.F32, file));
+        int[] ids = [.. trained.Tokenizer.Encode("Once upon a time, there was a little dog who liked to run in the park.").Take(config.ContextLength + 1)];
+
+        using var llama = new LlamaCppModel(path, (uint)config.ContextLength + 1);
+        double[] theirs = llama.NextTokenLogProbabilities(ids);
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var logProbabilities = model.forward(tensor(ids[..^1].Select(id => (long)id).ToArray())).log_softmax(-1); // (seq, vocab)
+        var ours = logProbabilities.gather(1, tensor(ids[1..].Select(id => (long)id).ToArray()).unsqueeze(1)).squeeze(1);
+        TensorAssert.Close(ours, tensor(theirs).to(ScalarType.Float32), 1e-4, 1e-4);
+    }
+
     [Fact]
     public void Greedy_F32_LlamaCppContinuesAsSharpLMFor32Tokens()
     {

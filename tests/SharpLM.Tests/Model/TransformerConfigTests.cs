@@ -29,7 +29,53 @@ public class TransformerConfigTests
         Assert.Equal(1344, root.GetProperty("d_ff").GetInt32());
         Assert.Equal(10_000, root.GetProperty("rope_theta").GetDouble());
         Assert.Equal("Fused", root.GetProperty("attention_kernel").GetString());
-        Assert.Equal(8, root.EnumerateObject().Count());
+        Assert.Equal("pre", root.GetProperty("norm").GetString());
+        Assert.True(root.GetProperty("final_norm").GetBoolean());
+        Assert.Equal("rope", root.GetProperty("position").GetString());
+        Assert.Equal("swiglu", root.GetProperty("ffn").GetString());
+        Assert.False(root.GetProperty("tie_embeddings").GetBoolean());
+        Assert.Equal(13, root.EnumerateObject().Count());
+    }
+
+    [Fact]
+    public void Json_OfTheArchitectureOptions_RoundTripsInTheirConfigSpelling()
+    {
+        var config = TransformerConfig.TinyStories with
+        {
+            Norm = NormPlacement.None,
+            FinalNorm = false,
+            Position = PositionEncoding.Nope,
+            Ffn = FeedForwardKind.Silu,
+            TieEmbeddings = true,
+        };
+
+        string json = config.ToJson();
+
+        Assert.Contains("\"norm\": \"none\"", json);
+        Assert.Contains("\"position\": \"nope\"", json);
+        Assert.Contains("\"ffn\": \"silu\"", json);
+        Assert.Equal(config, TransformerConfig.FromJson(json));
+        Assert.Equal("no block norms, no final norm, NoPE, SiLU FFN, tied embeddings", config.DescribeOptions());
+        Assert.Equal("pre-norm, final norm, RoPE, SwiGLU, untied head", TransformerConfig.TinyStories.DescribeOptions());
+    }
+
+    [Fact]
+    public void Json_WithAnUnknownOptionValue_Throws()
+    {
+        const string json = """
+            {"vocab_size": 100, "context_length": 16, "d_model": 32, "num_layers": 2, "num_heads": 4, "d_ff": 96, "rope_theta": 10000, "norm": "sandwich"}
+            """;
+
+        Assert.Throws<JsonException>(() => TransformerConfig.FromJson(json));
+    }
+
+    [Fact]
+    public void Validate_WithNope_AllowsAnOddHeadSize()
+    {
+        var config = new TransformerConfig(100, 16, 30, 2, 2, 64, 10_000);
+
+        Assert.Throws<ArgumentException>(config.Validate);
+        (config with { Position = PositionEncoding.Nope }).Validate();
     }
 
     [Fact]
@@ -44,7 +90,7 @@ public class TransformerConfigTests
     }
 
     [Fact]
-    public void Json_WithoutAttentionKernel_DefaultsToFused()
+    public void Json_SavedBeforeTheOptions_LoadsAsTheHandoutsModel()
     {
         const string json = """
             {"vocab_size": 100, "context_length": 16, "d_model": 32, "num_layers": 2, "num_heads": 4, "d_ff": 96, "rope_theta": 10000}
@@ -54,6 +100,9 @@ public class TransformerConfigTests
 
         Assert.Equal(AttentionKernel.Fused, config.AttentionKernel);
         Assert.Equal(new TransformerConfig(100, 16, 32, 2, 4, 96, 10_000), config);
+        Assert.Equal(
+            (NormPlacement.Pre, true, PositionEncoding.Rope, FeedForwardKind.Swiglu, false),
+            (config.Norm, config.FinalNorm, config.Position, config.Ffn, config.TieEmbeddings));
     }
 
     [Fact]

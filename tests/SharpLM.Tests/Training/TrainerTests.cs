@@ -63,8 +63,7 @@ public sealed class TrainerTests : IDisposable
         RunDirectory = runDirectory,
     };
 
-    static TransformerConfig ModelConfig(TrainingConfig config) =>
-        new(VocabularySize, config.ContextLength, config.DModel, config.NumLayers, config.NumHeads, config.DFf, config.RopeTheta);
+    static TransformerConfig ModelConfig(TrainingConfig config) => config.ModelConfig(VocabularySize);
 
     sealed record Parts(TransformerLM Model, SharpLM.Training.AdamW Optimizer, Trainer Trainer, RunDirectory Run, Generator Sampler);
 

@@ -123,7 +123,7 @@ public class TrainingStepTests
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
         using (no_grad())
         {
-            model.LanguageModelHead.Weight[0, 0] = tensor(float.PositiveInfinity);
+            model.LanguageModelHead!.Weight[0, 0] = tensor(float.PositiveInfinity);
             before[^1][0, 0] = tensor(float.PositiveInfinity);
         }
 
