@@ -45,7 +45,7 @@ internal sealed class TrainingOptions
         Add<int>("--batch-size", $"Sequences per step [default: {Defaults.BatchSize}].", (c, v) => c with { BatchSize = v });
         Add<long>("--steps", $"Optimizer steps [default: {Defaults.Steps}].", (c, v) => c with { Steps = v });
         Add<long>("--token-budget", "Tokens to train on (sets the steps).", (c, v) => c with { TokenBudget = v });
-        Add<string>("--time-budget", "Training time, e.g. 10m or 1h30m: the run stops when it is spent (counted across resumes) and the schedule runs on that clock; --steps is ignored.",
+        Add<string>("--time-budget", "Training time, e.g. 10m or 1h30m: the run stops when its training steps have taken that long (across resumes; evaluation does not count) and the schedule runs on that clock; --steps is ignored.",
             (c, v) => c with { TimeBudget = Duration.Parse(v) });
         Add<string>("--warmup-time", "Warm-up of a --time-budget run, e.g. 30s [default: 5% of the budget].", (c, v) => c with { WarmupTime = Duration.Parse(v) });
         Add<int>("--log-interval", $"Steps between progress reports [default: {Defaults.LogInterval}].", (c, v) => c with { LogInterval = v });

@@ -7,8 +7,12 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Training;
 
-/// <summary>Where a run starts: step 0 of a new run, or the state saved in a checkpoint.</summary>
-public sealed record TrainingStart(long Step, double Seconds, long TokensSeen)
+/// <summary>
+/// Where a run starts: step 0 of a new run, or the state saved in a checkpoint. <paramref name="TrainingSeconds"/>
+/// is the part of <paramref name="Seconds"/> spent in training steps, without evaluation and checkpoints: what a
+/// time budget counts (checkpoints from before it existed count their whole time).
+/// </summary>
+public sealed record TrainingStart(long Step, double Seconds, long TokensSeen, double? TrainingSeconds = null)
 {
     public static TrainingStart Fresh { get; } = new(0, 0, 0);
 
@@ -18,7 +22,8 @@ public sealed record TrainingStart(long Step, double Seconds, long TokensSeen)
         return new TrainingStart(
             metadata.Iteration,
             metadata.Counters.GetValueOrDefault(Trainer.SecondsCounter),
-            (long)metadata.Counters.GetValueOrDefault(Trainer.TokensSeenCounter));
+            (long)metadata.Counters.GetValueOrDefault(Trainer.TokensSeenCounter),
+            metadata.Counters.TryGetValue(Trainer.TrainingSecondsCounter, out double training) ? training : null);
     }
 }
 
@@ -42,6 +47,7 @@ public sealed class Trainer(
 {
     internal const string SamplerState = "sampler";
     internal const string SecondsCounter = "seconds";
+    internal const string TrainingSecondsCounter = "training_seconds";
     internal const string TokensSeenCounter = "tokens_seen";
     internal const string WorldSizeCounter = "world_size";
 
@@ -72,8 +78,9 @@ public sealed class Trainer(
         var intervalClock = Stopwatch.StartNew();
         long intervalTokens = 0;
         double lastStepSeconds = 0;
+        double trainingSeconds = start.TrainingSeconds ?? start.Seconds;
         long finalStep = start.Step;
-        bool budgetSpent = budget is { } allowed && start.Seconds >= allowed;
+        bool budgetSpent = budget is { } allowed && trainingSeconds >= allowed;
 
         void Record(MetricRecord record)
         {
@@ -101,6 +108,7 @@ public sealed class Trainer(
                     Counters = new Dictionary<string, double>
                     {
                         [SecondsCounter] = Seconds(),
+                        [TrainingSecondsCounter] = trainingSeconds,
                         [TokensSeenCounter] = tokensSeen,
                         [WorldSizeCounter] = world.Size,
                     },
@@ -147,16 +155,16 @@ public sealed class Trainer(
             }
 
             double lr = budget is { } seconds
-                ? LearningRateSchedule.CosineWithWarmup(Seconds(), config.MaxLearningRate, config.MinLearningRate, config.WarmupTimeOrDefault.TotalSeconds, seconds)
+                ? LearningRateSchedule.CosineWithWarmup(trainingSeconds, config.MaxLearningRate, config.MinLearningRate, config.WarmupTimeOrDefault.TotalSeconds, seconds)
                 : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupIters, cycleIters);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;
             }
 
-            // Under a budget this is the last step when the next one would end past it: all ranks stop together.
-            bool last = budget is { } limit ? AnyRank(Seconds() + lastStepSeconds >= limit) : step + 1 == totalSteps;
-            bool logNow = (step + 1) % config.LogInterval == 0 || last;
+            // Under a budget the loss is read at the step that will likely spend it, so the run's last record has one.
+            bool likelyLast = budget is { } limit ? trainingSeconds + lastStepSeconds >= limit : step + 1 == totalSteps;
+            bool logNow = (step + 1) % config.LogInterval == 0 || likelyLast;
             double stepStarted = Seconds();
             var result = trainingStep.Take(() => Batches.GetBatch(train, config.BatchSize, config.ContextLength, device, sampler), logNow);
             if (!result.Applied)
@@ -170,6 +178,10 @@ public sealed class Trainer(
             tokensSeen += tokensPerStep;
             intervalTokens += tokensPerStep;
             lastStepSeconds = Seconds() - stepStarted;
+            trainingSeconds += lastStepSeconds;
+            // The budget counts training steps only (evaluating more often does not shorten the training); the run
+            // ends at the step that spends it, on all ranks together, and a resume of a spent run trains no further.
+            bool last = budget is { } spendable ? AnyRank(trainingSeconds >= spendable) : step + 1 == totalSteps;
             finalStep = step + 1;
 
             if (trainLoss is { } currentLoss)
@@ -186,12 +198,13 @@ public sealed class Trainer(
                 intervalClock.Restart();
                 double secondsPerStep = tokensPerStep / tokensPerSecond;
                 // Under a budget the step count is an estimate: the steps done plus those the time left allows.
-                long expectedSteps = budget is { } total ? step + 1 + (long)(Math.Max(total - Seconds(), 0) / secondsPerStep) : totalSteps;
+                long expectedSteps = budget is { } total ? step + 1 + (long)(Math.Max(total - trainingSeconds, 0) / secondsPerStep) : totalSteps;
                 long remainingSteps = expectedSteps - step - 1;
                 Record(new MetricRecord
                 {
                     Step = step + 1,
                     Seconds = Seconds(),
+                    TrainingSeconds = trainingSeconds,
                     TokensSeen = tokensSeen,
                     TrainLoss = currentLoss,
                     LearningRate = lr,

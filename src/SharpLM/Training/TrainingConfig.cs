@@ -92,8 +92,9 @@ public sealed record TrainingConfig
     public long? TokenBudget { get; init; }
 
     /// <summary>
-    /// Training time (§7.5): the run stops once this much wall-clock time is spent (counted across resumes), and
-    /// the schedule's warm-up and cosine run on that clock instead of the step; <see cref="Steps"/> is ignored.
+    /// Training time (§7.5): the run stops once its training steps have taken this much wall-clock time (counted
+    /// across resumes; evaluation and checkpoints do not count), and the schedule's warm-up and cosine run on that
+    /// clock instead of the step; <see cref="Steps"/> is ignored.
     /// </summary>
     public TimeSpan? TimeBudget { get; init; }
 

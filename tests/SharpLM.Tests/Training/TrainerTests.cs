@@ -179,12 +179,15 @@ public sealed class TrainerTests : IDisposable
         Assert.InRange(steps[^1].Seconds, budget.TotalSeconds - 1, budget.TotalSeconds + 2);
         Assert.Equal([0L, outcome.Step], observer.Evaluations.Select(e => e.Step));
         Assert.Equal([outcome.Step], observer.Checkpoints.Select(c => c.Step));
-        // Each step's rate is the schedule at the time the step began: between the clock of the step before and its own.
+        // Each step's rate is the schedule at the training time the step began: the training clock after the step
+        // before it. That clock leaves out the step-0 evaluation, so it runs behind the wall clock.
         double Rate(double seconds) => LearningRateSchedule.CosineWithWarmup(seconds, config.MaxLearningRate, config.MinLearningRate, 0.5, budget.TotalSeconds);
-        foreach (var (before, after) in steps.Zip(steps.Skip(1)).Where(pair => pair.First.Seconds > 0.5))
+        foreach (var (before, after) in steps.Zip(steps.Skip(1)))
         {
-            Assert.InRange(after.LearningRate, Rate(after.Seconds) - 1e-12, Rate(before.Seconds) + 1e-12);
+            Assert.Equal(Rate(before.TrainingSeconds!.Value), after.LearningRate, 1e-12);
         }
+        Assert.True(steps[^1].TrainingSeconds < steps[^1].Seconds);
+        Assert.InRange(steps[^1].TrainingSeconds!.Value, budget.TotalSeconds - 1, budget.TotalSeconds + 1);
         Assert.True(steps[^1].LearningRate < config.MinLearningRate + 0.25 * (config.MaxLearningRate - config.MinLearningRate),
             $"the last step's rate {steps[^1].LearningRate} should be near the end of the cosine");
     }
@@ -194,6 +197,7 @@ public sealed class TrainerTests : IDisposable
     {
         var budget = TimeSpan.FromSeconds(4);
         var config = Config(Path.Combine(directory, "budget-resume"), steps: 5) with { TimeBudget = budget, EvalInterval = 100_000 };
+        // The callback's clock is the wall clock, evaluation included; the budget's is training steps only.
         using var cancellation = new CancellationTokenSource();
         var first = Build(config, new RecordingObserver(p => { if (p.Elapsed.TotalSeconds >= 1.5) { cancellation.Cancel(); } }));
         var interrupted = first.Trainer.Run(TrainingStart.Fresh, first.Sampler, cancellation.Token);
@@ -206,8 +210,9 @@ public sealed class TrainerTests : IDisposable
         resumeClock.Stop();
 
         Assert.Equal(TrainingStopReason.Completed, resumed.Reason);
-        double spentBefore = TrainingStart.From(metadata).Seconds;
-        Assert.True(spentBefore >= 1.5, $"the checkpoint counts {spentBefore} s");
+        double spentBefore = TrainingStart.From(metadata).TrainingSeconds!.Value;
+        Assert.True(spentBefore < TrainingStart.From(metadata).Seconds, "the step-0 evaluation is not training time");
+        Assert.True(spentBefore >= 1, $"the checkpoint counts {spentBefore} s of training");
         Assert.InRange(MetricRecord.ReadAll(second.Run.MetricsPath)[^1].Seconds, budget.TotalSeconds - 1, budget.TotalSeconds + 2);
         Assert.True(resumeClock.Elapsed.TotalSeconds < budget.TotalSeconds - spentBefore + 2,
             $"the resumed run took {resumeClock.Elapsed.TotalSeconds} s of the {budget.TotalSeconds - spentBefore} s left");
