@@ -11,7 +11,7 @@ internal sealed class CompareCommand : Command
 
     readonly Option<double> divergeFactor = new("--diverge-factor")
     {
-        Description = "Mark a run diverged when its training loss rose above this many times its first loss (or became NaN).",
+        Description = "Mark a run diverged when its loss rose above this many times its first (the untrained model's) or became NaN.",
         DefaultValueFactory = _ => Divergence.DefaultFactor,
     };
 

@@ -22,7 +22,7 @@ internal sealed class SweepCommand : Command
 
     readonly Option<double> divergeFactor = new("--diverge-factor")
     {
-        Description = "A run whose training loss rises above this many times its first loss (or becomes NaN) is stopped and marked diverged.",
+        Description = "A run whose loss rises above this many times its first (the untrained model's), or becomes NaN, is stopped and marked diverged.",
         DefaultValueFactory = _ => Divergence.DefaultFactor,
     };
 

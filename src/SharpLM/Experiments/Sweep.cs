@@ -144,14 +144,19 @@ public sealed class Sweep
             {
                 System.IO.Directory.Delete(run.Path, recursive: true); // started, but killed before its first checkpoint
             }
-            double? startLoss = resume ? MetricRecord.ReadAll(run.MetricsPath).FirstOrDefault(r => r.TrainLoss is not null)?.TrainLoss : null;
+            var earlier = resume ? MetricRecord.ReadAll(run.MetricsPath) : [];
+            if (Rule.IsDiverged(earlier))
+            {
+                return new SweepRunState(point.Name, settings, SweepRunState.Diverged, "its loss had broken the divergence rule before the interruption");
+            }
+            double? startLoss = earlier.Select(r => r.ValLoss ?? r.TrainLoss).FirstOrDefault(loss => loss is not null);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             var watch = new DivergenceWatch(Rule, observer, stop, startLoss);
             using var session = TrainingSession.Create(config, resume, cancellation: stop.Token);
             var outcome = session.Train(watch, stop.Token);
             return watch.Breach is { } breach
                 ? new SweepRunState(point.Name, settings, SweepRunState.Diverged, string.Create(CultureInfo.InvariantCulture,
-                    $"training loss {breach:F3} at step {outcome.Step}, above {Rule.Factor}× its start; stopped"))
+                    $"loss {breach:F3} by step {outcome.Step}, above {Rule.Factor}× its start; stopped"))
                 : outcome.Reason switch
                 {
                     TrainingStopReason.Completed => new SweepRunState(point.Name, settings, SweepRunState.Completed),
@@ -171,17 +176,14 @@ public sealed class Sweep
     void WriteReport()
     {
         var started = Enumerable.Range(0, points.Count).Where(i => File.Exists(new RunDirectory(ConfigFor(points[i]).RunDirectory!).ConfigPath)).ToList();
-        var runs = started.Select(i => RunSummary.Load(ConfigFor(points[i]).RunDirectory!, Rule, states[i].Status switch
-        {
-            SweepRunState.Diverged => true,
-            SweepRunState.Completed => false,
-            _ => null,
-        }, points[i].Name)).ToList();
+        // A run the sweep stopped is diverged whatever its records show (a NaN loss is never logged); the others by the rule.
+        var runs = started.Select(i => RunSummary.Load(ConfigFor(points[i]).RunDirectory!, Rule,
+            states[i].Status == SweepRunState.Diverged ? true : null, points[i].Name)).ToList();
         var rows = ComparisonReport.Rows(runs, started.Select(i => points[i].Name).ToList(), started.Select(i => states[i].Status).ToList());
         string preamble = string.Create(CultureInfo.InvariantCulture,
             $"# Sweep {Path.GetFileName(Directory)}\n\nBase config: `{BaseFileName}`; grid: {string.Join("; ", Grid.Select(a => $"`{a.Key}` = {string.Join(", ", a.Values)}"))}. " +
             $"{states.Count(s => s.IsDone)} of {states.Length} runs done; sorted by final validation loss, diverged runs last " +
-            $"(diverged: a non-finite loss or a training loss above {Rule.Factor}× its first). Curves: `curves-by-step.png`, `curves-by-time.png`.\n\n");
+            $"(diverged: a non-finite loss, or a loss above {Rule.Factor}× the first one logged, the untrained model's). Curves: `curves-by-step.png`, `curves-by-time.png`.\n\n");
         ComparisonReport.Write(Directory, ReportName, preamble, runs, rows, new SweepDocument(Grid, Parallel, Rule.Factor, states, rows));
     }
 }

@@ -65,6 +65,15 @@ public sealed class GridTests
     }
 
     [Fact]
+    public void Divergence_OfRecords_StartsFromTheUntrainedValidationLoss()
+    {
+        // A rate that blows up in the first few steps logs its first training loss far above the start already.
+        MetricRecord[] records = [new() { Step = 0, ValLoss = 7.6 }, new() { Step = 10, TrainLoss = 86.5 }, new() { Step = 20, TrainLoss = 9.2 }];
+        Assert.True(new Divergence(1.5).IsDiverged(records));
+        Assert.False(new Divergence(1.5).IsDiverged(records[1..]));
+    }
+
+    [Fact]
     public void ConfigDifferences_NameOnlyTheKeysThatVary()
     {
         var a = new TrainingConfig { MaxLearningRate = 1e-3, RunDirectory = "a", Threads = 1 };
