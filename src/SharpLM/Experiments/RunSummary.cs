@@ -27,7 +27,8 @@ public sealed record RunSummary(string Name, string Path, TrainingConfig Config,
     public static RunSummary Load(string runDirectory, Divergence rule, bool? diverged = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        var run = new RunDirectory(runDirectory);
+        // "runs/a/" names the run "a", as "runs/a" does.
+        var run = new RunDirectory(System.IO.Path.TrimEndingDirectorySeparator(runDirectory));
         if (!File.Exists(run.ConfigPath))
         {
             throw new FileNotFoundException($"{runDirectory} is not a run directory: it has no config.json.", run.ConfigPath);

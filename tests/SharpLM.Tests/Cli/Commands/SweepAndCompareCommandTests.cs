@@ -34,7 +34,7 @@ public sealed class SweepAndCompareCommandTests : IDisposable
         }
 
         string compared = Path.Combine(directory, "compare");
-        var compare = CliRun.Of("compare", Path.Combine(output, "max_lr=1e-4"), Path.Combine(output, "max_lr=1e-2"), "--out", compared);
+        var compare = CliRun.Of("compare", Path.Combine(output, "max_lr=1e-4"), Path.Combine(output, "max_lr=1e-2") + Path.DirectorySeparatorChar, "--out", compared);
 
         Assert.True(compare.ExitCode == ExitCodes.Success, compare.Error + compare.Output);
         var rows = compare.Output.Split('\n').Where(line => line.StartsWith("| max_lr", StringComparison.Ordinal)).ToList();
