@@ -28,6 +28,8 @@ public static class CliApp
         new ExportCommand(),
         new ImportCommand(),
         new ExperimentCommand(),
+        new SweepCommand(),
+        new CompareCommand(),
         new TokenizerCommand(),
         new TokenizeCommand(),
         new DetokenizeCommand(),

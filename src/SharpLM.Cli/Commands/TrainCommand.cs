@@ -56,8 +56,11 @@ internal sealed class TrainCommand : Command
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run {session.Run.Path}: {session.ParameterCount:N0} parameters (d_model {model.DModel}, {model.NumLayers} layers, {model.NumHeads} heads, d_ff {model.DFf}, vocab {model.VocabSize}, context {model.ContextLength}; {model.DescribeOptions()})"));
         string resumeNote = session.Start.Step > 0 ? $", resuming at step {session.Start.Step}" : "";
+        string length = session.Config.TimeBudget is { } budget
+            ? string.Create(CultureInfo.InvariantCulture, $"steps of {session.TokensPerStep:N0} tokens for {Duration.Format(budget)} of training time")
+            : string.Create(CultureInfo.InvariantCulture, $"{session.TotalSteps:N0} steps of {session.TokensPerStep:N0} tokens");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {session.TotalSteps:N0} steps of {session.TokensPerStep:N0} tokens{resumeNote}"));
+            $"data: {session.Data.Train.Count:N0} training tokens, {session.Data.Validation?.Count ?? 0:N0} validation tokens; {length}{resumeNote}"));
         if (group.Size > 1)
         {
             string library = group is MpiProcessGroup mpi ? $", {mpi.Library}" : "";

@@ -45,6 +45,9 @@ internal sealed class TrainingOptions
         Add<int>("--batch-size", $"Sequences per step [default: {Defaults.BatchSize}].", (c, v) => c with { BatchSize = v });
         Add<long>("--steps", $"Optimizer steps [default: {Defaults.Steps}].", (c, v) => c with { Steps = v });
         Add<long>("--token-budget", "Tokens to train on (sets the steps).", (c, v) => c with { TokenBudget = v });
+        Add<string>("--time-budget", "Training time, e.g. 10m or 1h30m: the run stops when its training steps have taken that long (across resumes; evaluation does not count) and the schedule runs on that clock; --steps is ignored.",
+            (c, v) => c with { TimeBudget = Duration.Parse(v) });
+        Add<string>("--warmup-time", "Warm-up of a --time-budget run, e.g. 30s [default: 5% of the budget].", (c, v) => c with { WarmupTime = Duration.Parse(v) });
         Add<int>("--log-interval", $"Steps between progress reports [default: {Defaults.LogInterval}].", (c, v) => c with { LogInterval = v });
         Add<int>("--eval-interval", $"Steps between validation passes [default: {Defaults.EvalInterval}].", (c, v) => c with { EvalInterval = v });
         Add<int>("--eval-batches", $"Validation batches per pass; 0 means all [default: {Defaults.EvalBatches}].", (c, v) => c with { EvalBatches = v == 0 ? null : v });

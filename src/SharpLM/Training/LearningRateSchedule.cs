@@ -9,9 +9,16 @@ public static class LearningRateSchedule
     /// <param name="t">The iteration, from 0.</param>
     /// <param name="warmupIters">Tw: iterations of linear warm-up.</param>
     /// <param name="cosineCycleIters">Tc: the iteration at which the cosine reaches <paramref name="minLr"/>.</param>
-    public static double CosineWithWarmup(long t, double maxLr, double minLr, long warmupIters, long cosineCycleIters)
+    public static double CosineWithWarmup(long t, double maxLr, double minLr, long warmupIters, long cosineCycleIters) =>
+        CosineWithWarmup((double)t, maxLr, minLr, warmupIters, cosineCycleIters);
+
+    /// <summary>
+    /// The same schedule on a continuous clock: a time-budgeted run (§7.5) passes the training seconds spent as
+    /// <paramref name="t"/>, the warm-up time and the budget.
+    /// </summary>
+    public static double CosineWithWarmup(double t, double maxLr, double minLr, double warmupIters, double cosineCycleIters)
     {
-        if (t < 0)
+        if (!(t >= 0))
         {
             throw new ArgumentException($"t must be ≥ 0, got {t}.", nameof(t));
         }
@@ -23,7 +30,7 @@ public static class LearningRateSchedule
         {
             throw new ArgumentException($"minLr must be in [0, maxLr = {maxLr}], got {minLr}.", nameof(minLr));
         }
-        if (warmupIters < 0)
+        if (!(warmupIters >= 0))
         {
             throw new ArgumentException($"warmupIters must be ≥ 0, got {warmupIters}.", nameof(warmupIters));
         }

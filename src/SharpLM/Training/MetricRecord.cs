@@ -18,6 +18,9 @@ public sealed record MetricRecord
     /// <summary>Wall-clock seconds since the run started (continuing across resumes).</summary>
     public double Seconds { get; init; }
 
+    /// <summary>The part of <see cref="Seconds"/> spent in training steps (what a time budget counts); on training records.</summary>
+    public double? TrainingSeconds { get; init; }
+
     public long TokensSeen { get; init; }
     public double? TrainLoss { get; init; }
     public double? ValLoss { get; init; }

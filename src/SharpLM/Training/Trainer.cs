@@ -7,8 +7,12 @@ using static TorchSharp.torch;
 
 namespace SharpLM.Training;
 
-/// <summary>Where a run starts: step 0 of a new run, or the state saved in a checkpoint.</summary>
-public sealed record TrainingStart(long Step, double Seconds, long TokensSeen)
+/// <summary>
+/// Where a run starts: step 0 of a new run, or the state saved in a checkpoint. <paramref name="TrainingSeconds"/>
+/// is the part of <paramref name="Seconds"/> spent in training steps, without evaluation and checkpoints: what a
+/// time budget counts (checkpoints from before it existed count their whole time).
+/// </summary>
+public sealed record TrainingStart(long Step, double Seconds, long TokensSeen, double? TrainingSeconds = null)
 {
     public static TrainingStart Fresh { get; } = new(0, 0, 0);
 
@@ -18,7 +22,8 @@ public sealed record TrainingStart(long Step, double Seconds, long TokensSeen)
         return new TrainingStart(
             metadata.Iteration,
             metadata.Counters.GetValueOrDefault(Trainer.SecondsCounter),
-            (long)metadata.Counters.GetValueOrDefault(Trainer.TokensSeenCounter));
+            (long)metadata.Counters.GetValueOrDefault(Trainer.TokensSeenCounter),
+            metadata.Counters.TryGetValue(Trainer.TrainingSecondsCounter, out double training) ? training : null);
     }
 }
 
@@ -42,6 +47,7 @@ public sealed class Trainer(
 {
     internal const string SamplerState = "sampler";
     internal const string SecondsCounter = "seconds";
+    internal const string TrainingSecondsCounter = "training_seconds";
     internal const string TokensSeenCounter = "tokens_seen";
     internal const string WorldSizeCounter = "world_size";
 
@@ -54,7 +60,9 @@ public sealed class Trainer(
     {
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(sampler);
-        long totalSteps = config.TotalStepsAcross(world.Size);
+        // A time budget replaces the step count: the loop ends when the clock says so.
+        double? budget = config.TimeBudget?.TotalSeconds;
+        long totalSteps = budget is null ? config.TotalStepsAcross(world.Size) : long.MaxValue;
         long cycleIters = config.CosineCycleIters ?? totalSteps;
         var precision = PrecisionChoice.Resolve(config.Precision, device).Precision;
         var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps, world.GradientReduction);
@@ -69,6 +77,10 @@ public sealed class Trainer(
         double? lastTrainLoss = null;
         var intervalClock = Stopwatch.StartNew();
         long intervalTokens = 0;
+        double lastStepSeconds = 0;
+        double trainingSeconds = start.TrainingSeconds ?? start.Seconds;
+        long finalStep = start.Step;
+        bool budgetSpent = budget is { } allowed && trainingSeconds >= allowed;
 
         void Record(MetricRecord record)
         {
@@ -96,6 +108,7 @@ public sealed class Trainer(
                     Counters = new Dictionary<string, double>
                     {
                         [SecondsCounter] = Seconds(),
+                        [TrainingSecondsCounter] = trainingSeconds,
                         [TokensSeenCounter] = tokensSeen,
                         [WorldSizeCounter] = world.Size,
                     },
@@ -133,7 +146,7 @@ public sealed class Trainer(
         {
             Evaluate(0, 0); // the untrained model's loss: where the curves start
         }
-        for (long step = start.Step; step < totalSteps; step++)
+        for (long step = start.Step; step < totalSteps && !budgetSpent; step++)
         {
             if (AnyRank(cancellation.IsCancellationRequested))
             {
@@ -141,13 +154,18 @@ public sealed class Trainer(
                 return Stop(TrainingStopReason.Interrupted, step, $"interrupted at step {step}; saved {lastCheckpoint}");
             }
 
-            double lr = LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupSteps, cycleIters);
+            double lr = budget is { } seconds
+                ? LearningRateSchedule.CosineWithWarmup(trainingSeconds, config.MaxLearningRate, config.MinLearningRate, config.WarmupTimeOrDefault.TotalSeconds, seconds)
+                : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupSteps, cycleIters);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;
             }
 
-            bool logNow = (step + 1) % config.LogInterval == 0 || step + 1 == totalSteps;
+            // Under a budget the loss is read at the step that will likely spend it, so the run's last record has one.
+            bool likelyLast = budget is { } limit ? trainingSeconds + lastStepSeconds >= limit : step + 1 == totalSteps;
+            bool logNow = (step + 1) % config.LogInterval == 0 || likelyLast;
+            double stepStarted = Seconds();
             var result = trainingStep.Take(() => Batches.GetBatch(train, config.BatchSize, config.ContextLength, device, sampler), logNow);
             if (!result.Applied)
             {
@@ -159,6 +177,12 @@ public sealed class Trainer(
             double? trainLoss = result.Loss is { } rankLoss ? MeanOverRanks(rankLoss) : null;
             tokensSeen += tokensPerStep;
             intervalTokens += tokensPerStep;
+            lastStepSeconds = Seconds() - stepStarted;
+            trainingSeconds += lastStepSeconds;
+            // The budget counts training steps only (evaluating more often does not shorten the training); the run
+            // ends at the step that spends it, on all ranks together, and a resume of a spent run trains no further.
+            bool last = budget is { } spendable ? AnyRank(trainingSeconds >= spendable) : step + 1 == totalSteps;
+            finalStep = step + 1;
 
             if (trainLoss is { } currentLoss)
             {
@@ -172,22 +196,25 @@ public sealed class Trainer(
                 double tokensPerSecond = intervalTokens / Math.Max(intervalClock.Elapsed.TotalSeconds, 1e-9);
                 intervalTokens = 0;
                 intervalClock.Restart();
-                long remainingSteps = totalSteps - step - 1;
+                double secondsPerStep = tokensPerStep / tokensPerSecond;
+                // Under a budget the step count is an estimate: the steps done plus those the time left allows.
+                long expectedSteps = budget is { } total ? step + 1 + (long)(Math.Max(total - trainingSeconds, 0) / secondsPerStep) : totalSteps;
+                long remainingSteps = expectedSteps - step - 1;
                 Record(new MetricRecord
                 {
                     Step = step + 1,
                     Seconds = Seconds(),
+                    TrainingSeconds = trainingSeconds,
                     TokensSeen = tokensSeen,
                     TrainLoss = currentLoss,
                     LearningRate = lr,
                     GradientNorm = gradientNorm,
                     TokensPerSecond = tokensPerSecond,
                 });
-                watcher.OnProgress(new TrainingProgress(step + 1, totalSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
-                    TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * tokensPerStep / tokensPerSecond)));
+                watcher.OnProgress(new TrainingProgress(step + 1, expectedSteps, currentLoss, lr, gradientNorm, tokensPerSecond,
+                    TimeSpan.FromSeconds(Seconds()), TimeSpan.FromSeconds(remainingSteps * secondsPerStep)));
             }
 
-            bool last = step + 1 == totalSteps;
             if (validation is not null && ((step + 1) % config.EvalInterval == 0 || last))
             {
                 Evaluate(step + 1, lr);
@@ -200,8 +227,12 @@ public sealed class Trainer(
             {
                 lastCheckpoint = SaveCheckpoint(step + 1);
             }
+            if (last)
+            {
+                break;
+            }
         }
-        return Stop(TrainingStopReason.Completed, Math.Max(start.Step, totalSteps), null);
+        return Stop(TrainingStopReason.Completed, finalStep, null);
     }
 
     /// <summary>Whether any rank says yes: a Ctrl+C reaches the ranks at different moments, but all must stop at the same step.</summary>

@@ -17,7 +17,7 @@ public sealed record TrainingConfig
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower), new Duration.JsonConverter() },
     };
 
     // Data.
@@ -98,6 +98,19 @@ public sealed record TrainingConfig
     /// <summary>Tokens to train on; sets the steps to ⌈budget / (batch · context)⌉.</summary>
     public long? TokenBudget { get; init; }
 
+    /// <summary>
+    /// Training time (§7.5): the run stops once its training steps have taken this much wall-clock time (counted
+    /// across resumes; evaluation and checkpoints do not count), and the schedule's warm-up and cosine run on that
+    /// clock instead of the step; <see cref="Steps"/> is ignored.
+    /// </summary>
+    public TimeSpan? TimeBudget { get; init; }
+
+    /// <summary>Warm-up of a <see cref="TimeBudget"/> run; null means 5% of the budget.</summary>
+    public TimeSpan? WarmupTime { get; init; }
+
+    /// <summary>The warm-up of a <see cref="TimeBudget"/> run as the schedule uses it.</summary>
+    internal TimeSpan WarmupTimeOrDefault => WarmupTime ?? (TimeBudget ?? TimeSpan.Zero) * 0.05;
+
     // Reporting and checkpoints.
     /// <summary>Steps between console and metrics lines (the loss is read from the device only then).</summary>
     public int LogInterval { get; init; } = 10;
@@ -162,7 +175,11 @@ public sealed record TrainingConfig
         Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
         Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");
         Require(WarmupSteps >= 0, $"warmup_iters must be ≥ 0, got {WarmupSteps}.");
-        Require(WarmupSteps <= CycleIters, $"warmup_iters ({WarmupSteps}) must not exceed cosine_cycle_iters ({CycleIters}).");
+        Require(TimeBudget is not null || WarmupSteps <= CycleIters, $"warmup_iters ({WarmupSteps}) must not exceed cosine_cycle_iters ({CycleIters}).");
+        Require(TimeBudget is null || TokenBudget is null, "token_budget and time_budget both set the length of the run: give one.");
+        Require(TimeBudget is null or { Ticks: > 0 } && WarmupTime is null or { Ticks: >= 0 }, "time_budget and warmup_time must be positive.");
+        Require(WarmupTime is null || (TimeBudget is { } budget && WarmupTime <= budget),
+            $"warmup_time ({Format(WarmupTime)}) needs a time_budget at least as long, got {Format(TimeBudget)}.");
         Require(GradientClip is null or > 0, $"gradient_clip must be > 0, got {GradientClip}.");
         Require(LogInterval >= 1, $"log_interval must be ≥ 1, got {LogInterval}.");
         Require(EvalInterval >= 1, $"eval_interval must be ≥ 1, got {EvalInterval}.");
@@ -170,6 +187,8 @@ public sealed record TrainingConfig
         Require(CheckpointInterval >= 1, $"checkpoint_interval must be ≥ 1, got {CheckpointInterval}.");
         Require(Threads >= 0, $"threads must be ≥ 0, got {Threads}.");
     }
+
+    static string Format(TimeSpan? duration) => duration is { } value ? Duration.Format(value) : "none";
 
     /// <summary>The architecture these settings describe, for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
     public TransformerConfig ModelConfig(int vocabularySize) => new(

@@ -143,6 +143,24 @@ public sealed class TrainAndGenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_WithTimeBudget_StopsWhenSpentAndSaysSo()
+    {
+        string run = Path.Combine(directory, "budget");
+        var trained = CliRun.Of(TinyTraining(run, "--time-budget", "2s", "--steps", "3", "--warmup-iters", "50"));
+        Assert.True(trained.ExitCode == ExitCodes.Success, trained.Error + trained.Output);
+        Assert.Contains("for 2s of training time", trained.Output, StringComparison.Ordinal);
+        Assert.Contains("\"time_budget\": \"2s\"", File.ReadAllText(Path.Combine(run, "config.json")), StringComparison.Ordinal);
+        var last = SharpLM.Training.MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl"))[^1];
+        Assert.True(last.Step > 3 && last.Seconds >= 1, $"stopped at step {last.Step} after {last.Seconds} s");
+    }
+
+    [Fact]
+    public void Train_WithMalformedTimeBudget_FailsInOneLine()
+    {
+        CliRun.Of(TinyTraining(Path.Combine(directory, "r5"), "--time-budget", "ten minutes")).AssertOneLineError("'ten minutes' is not a duration");
+    }
+
+    [Fact]
     public void Train_WithUnknownConfigKey_FailsNamingIt()
     {
         string config = Path.Combine(directory, "config.json");

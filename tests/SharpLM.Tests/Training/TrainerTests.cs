@@ -156,6 +156,74 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Run_WithTimeBudget_FollowsTheScheduleByTimeAndStopsWhenSpentWithEvaluationAndCheckpoint()
+    {
+        var budget = TimeSpan.FromSeconds(3);
+        var config = Config(Path.Combine(directory, "budget"), steps: 5) with
+        {
+            TimeBudget = budget,
+            WarmupTime = TimeSpan.FromSeconds(0.5),
+            LogInterval = 1,
+            EvalInterval = 100_000,
+            CheckpointInterval = 100_000,
+        };
+        var observer = new RecordingObserver();
+        var parts = Build(config, observer);
+
+        var outcome = parts.Trainer.Run(TrainingStart.Fresh, parts.Sampler, CancellationToken.None);
+
+        Assert.Equal(TrainingStopReason.Completed, outcome.Reason);
+        Assert.True(outcome.Step > config.Steps, $"the budget, not --steps 5, ends the run; it took {outcome.Step} steps");
+        var steps = MetricRecord.ReadAll(parts.Run.MetricsPath).Where(r => r.TrainLoss is not null).ToList();
+        Assert.Equal(outcome.Step, steps[^1].Step);
+        Assert.InRange(steps[^1].Seconds, budget.TotalSeconds - 1, budget.TotalSeconds + 2);
+        Assert.Equal([0L, outcome.Step], observer.Evaluations.Select(e => e.Step));
+        Assert.Equal([outcome.Step], observer.Checkpoints.Select(c => c.Step));
+        // Each step's rate is the schedule at the training time the step began: the training clock after the step
+        // before it. That clock leaves out the step-0 evaluation, so it runs behind the wall clock.
+        double Rate(double seconds) => LearningRateSchedule.CosineWithWarmup(seconds, config.MaxLearningRate, config.MinLearningRate, 0.5, budget.TotalSeconds);
+        foreach (var (before, after) in steps.Zip(steps.Skip(1)))
+        {
+            Assert.Equal(Rate(before.TrainingSeconds!.Value), after.LearningRate, 1e-12);
+        }
+        Assert.True(steps[^1].TrainingSeconds < steps[^1].Seconds);
+        Assert.InRange(steps[^1].TrainingSeconds!.Value, budget.TotalSeconds - 1, budget.TotalSeconds + 1);
+        Assert.True(steps[^1].LearningRate < config.MinLearningRate + 0.25 * (config.MaxLearningRate - config.MinLearningRate),
+            $"the last step's rate {steps[^1].LearningRate} should be near the end of the cosine");
+    }
+
+    [Fact]
+    public void Run_WithTimeBudgetResumed_CountsTheTimeSpentBeforeTheInterruption()
+    {
+        var budget = TimeSpan.FromSeconds(4);
+        var config = Config(Path.Combine(directory, "budget-resume"), steps: 5) with { TimeBudget = budget, EvalInterval = 100_000 };
+        // The callback's clock is the wall clock, evaluation included; the budget's is training steps only.
+        using var cancellation = new CancellationTokenSource();
+        var first = Build(config, new RecordingObserver(p => { if (p.Elapsed.TotalSeconds >= 1.5) { cancellation.Cancel(); } }));
+        var interrupted = first.Trainer.Run(TrainingStart.Fresh, first.Sampler, cancellation.Token);
+        Assert.Equal(TrainingStopReason.Interrupted, interrupted.Reason);
+
+        var second = Build(config, new RecordingObserver(), initSeed: 999);
+        Checkpoint.Load(interrupted.LastCheckpoint!, second.Model, second.Optimizer, out var metadata);
+        var resumeClock = System.Diagnostics.Stopwatch.StartNew();
+        var resumed = second.Trainer.Run(TrainingStart.From(metadata), second.Sampler, CancellationToken.None);
+        resumeClock.Stop();
+
+        Assert.Equal(TrainingStopReason.Completed, resumed.Reason);
+        double spentBefore = TrainingStart.From(metadata).TrainingSeconds!.Value;
+        Assert.True(spentBefore < TrainingStart.From(metadata).Seconds, "the step-0 evaluation is not training time");
+        Assert.True(spentBefore >= 1, $"the checkpoint counts {spentBefore} s of training");
+        Assert.InRange(MetricRecord.ReadAll(second.Run.MetricsPath)[^1].Seconds, budget.TotalSeconds - 1, budget.TotalSeconds + 2);
+        Assert.True(resumeClock.Elapsed.TotalSeconds < budget.TotalSeconds - spentBefore + 2,
+            $"the resumed run took {resumeClock.Elapsed.TotalSeconds} s of the {budget.TotalSeconds - spentBefore} s left");
+
+        // Once the budget is spent, resuming again trains no further.
+        Checkpoint.Load(resumed.LastCheckpoint!, second.Model, second.Optimizer, out var end);
+        var again = second.Trainer.Run(TrainingStart.From(end), second.Sampler, CancellationToken.None);
+        Assert.Equal((TrainingStopReason.Completed, resumed.Step), (again.Reason, again.Step));
+    }
+
+    [Fact]
     public void Run_WhenLossDiverges_StopsWithMessageAndKeepsLastGoodCheckpoint()
     {
         var config = Config(Path.Combine(directory, "diverge"), steps: 40) with
