@@ -8,6 +8,8 @@ namespace SharpLM.Cli.Training;
 /// </summary>
 internal static class MpiJob
 {
+    static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(500);
+
     public static int Run(LaunchedWorld world, TextWriter output, TextWriter error, Func<IProcessGroup, TextWriter, int> work)
     {
         MpiProcessGroup group;
@@ -31,6 +33,9 @@ internal static class MpiJob
                 error.WriteLine($"error: rank {group.Rank} on {Environment.MachineName}: {CliApp.Describe(exception).ReplaceLineEndings(" ")}");
                 error.Flush();
                 int code = CliApp.IsUserError(exception) ? ExitCodes.InputError : ExitCodes.InternalError;
+                // MPICH's launcher kills the job as soon as a rank aborts and can drop output still on its way (the
+                // tests saw a job end with no output at all); a moment's grace lets it forward the error line.
+                Thread.Sleep(AbortGrace);
                 group.Abort(code);
                 return code;
             }
