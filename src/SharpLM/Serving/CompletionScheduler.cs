@@ -21,6 +21,7 @@ public sealed class CompletionScheduler : IDisposable
     readonly PrecisionSetting precision;
     readonly int maxBatch;
     readonly object gate = new();
+    int largestBatch;
     readonly Queue<Entry> waiting = new();
     readonly List<Entry> running = [];
     readonly Thread thread;
@@ -47,6 +48,18 @@ public sealed class CompletionScheduler : IDisposable
             lock (gate)
             {
                 return running.Count;
+            }
+        }
+    }
+
+    /// <summary>The most completions one decode step has served since the start (GET /health shows it).</summary>
+    public int LargestBatch
+    {
+        get
+        {
+            lock (gate)
+            {
+                return largestBatch;
             }
         }
     }
@@ -133,6 +146,7 @@ public sealed class CompletionScheduler : IDisposable
                     Retire(cancelled);
                 }
                 batch = [.. running];
+                largestBatch = Math.Max(largestBatch, batch.Length);
             }
             if (batch.Length > 0)
             {

@@ -44,6 +44,7 @@ public sealed class OpenAiServer : IAsyncDisposable
             ["status"] = "ok",
             ["running"] = scheduler.Running,
             ["waiting"] = scheduler.Waiting,
+            ["largest_batch"] = scheduler.LargestBatch,
         }));
         app.MapGet("/v1/models", () => Results.Json(new JsonObject { ["object"] = "list", ["data"] = new JsonArray(ModelCard()) }));
         app.MapGet("/v1/models/{id}", (string id) => id == options.ModelName
