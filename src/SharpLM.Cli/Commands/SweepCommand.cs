@@ -28,7 +28,8 @@ internal sealed class SweepCommand : Command
 
     public SweepCommand() : base("sweep", "Train a grid of runs (e.g. learning rates × batch sizes) and compare them: sweep.md, sweep.json, overlaid curves.")
     {
-        options.AddTo(this);
+        // Each run's directory is its own under --out.
+        options.AddTo(this, "--run-dir");
         Options.Add(grid);
         Options.Add(output);
         Options.Add(parallel);

@@ -61,11 +61,12 @@ internal sealed class TrainingOptions
         Add<int>("--grad-accum-steps", $"Micro-batches of --batch-size per optimizer step [default: {Defaults.GradAccumSteps}].", (c, v) => c with { GradAccumSteps = v });
     }
 
-    public void AddTo(Command command)
+    /// <summary>Adds --config and the flags to <paramref name="command"/>, but those it names in <paramref name="except"/>.</summary>
+    public void AddTo(Command command, params string[] except)
     {
         ArgumentNullException.ThrowIfNull(command);
         command.Options.Add(ConfigFile);
-        foreach (var (option, _) in overrides)
+        foreach (var (option, _) in overrides.Where(o => !except.Contains(o.Option.Name)))
         {
             command.Options.Add(option);
         }

@@ -53,6 +53,15 @@ public sealed class SweepAndCompareCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_OffersNoRunDir_SinceEachRunLivesUnderOut()
+    {
+        var help = CliRun.Of("sweep", "--help");
+        Assert.Contains("--out", help.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("--run-dir", help.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, CliRun.Of("sweep", "--run-dir", directory, "--out", directory, "--grid", "max_lr=1").ExitCode);
+    }
+
+    [Fact]
     public void Sweep_ResumeWithAGrid_FailsInOneLine()
     {
         CliRun.Of("sweep", "--resume", "--out", directory, "--grid", "max_lr=1").AssertOneLineError("leave out --grid");
