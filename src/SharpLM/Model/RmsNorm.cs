@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,7 +41,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         }
         using var scope = NewDisposeScope();
         var x = input.to(ScalarType.Float32); // (..., d)
-        var inverseRms = x.square().mean([-1], keepdim: true).add(Eps).rsqrt(); // (..., 1): 1 / RMS(a), eq. 4
+        using var eps = Eps.ToScalar(); // held: see Scalars
+        var inverseRms = x.mul(x).mean([-1], keepdim: true).add_(eps, Scalars.One).rsqrt(); // (..., 1): 1 / RMS(a), eq. 4
         var normalised = x * inverseRms * weight.to(ScalarType.Float32); // (..., d)
         return normalised.to(input.dtype).MoveToOuterDisposeScope();
     }

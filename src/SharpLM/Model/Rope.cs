@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -33,8 +34,14 @@ public sealed class Rope : nn.Module<Tensor, Tensor, Tensor>
         using (NewDisposeScope())
         {
             // Angles in float64 so that large positions keep their precision before the cast.
-            var inverseFrequency = arange(0, dK, 2, ScalarType.Float64, device).mul(-Math.Log(theta) / dK).exp(); // (dK/2): Θ^(−2k/d)
-            var positions = arange(maxSeqLen, ScalarType.Float64, device); // (maxSeqLen)
+            // Held scalars: see Scalars.
+            using var zero = 0.ToScalar();
+            using var two = 2.ToScalar();
+            using var pairEnd = dK.ToScalar();
+            using var exponent = (-Math.Log(theta) / dK).ToScalar();
+            using var positionEnd = maxSeqLen.ToScalar();
+            var inverseFrequency = arange(zero, pairEnd, two, ScalarType.Float64, device).mul_(exponent).exp_(); // (dK/2): Θ^(−2k/d)
+            var positions = arange(zero, positionEnd, Scalars.One, ScalarType.Float64, device); // (maxSeqLen)
             var angles = outer(positions, inverseFrequency); // (maxSeqLen, dK/2)
             ScalarType tableType = dtype ?? get_default_dtype();
             cos = angles.cos().to(tableType).DetachFromDisposeScope();
@@ -105,7 +112,7 @@ public sealed class Rope : nn.Module<Tensor, Tensor, Tensor>
         var pairs = x.unflatten(x.dim() - 1, [DK / 2, 2]); // (..., seq, dK/2, 2)
         var even = pairs.select(-1, 0); // (..., seq, dK/2)
         var odd = pairs.select(-1, 1); // (..., seq, dK/2)
-        var rotated = stack([even * c - odd * s, even * s + odd * c], -1); // (..., seq, dK/2, 2): eq. 8
+        var rotated = stack([even * c - odd * s, (even * s).add_(odd * c, Scalars.One)], -1); // (..., seq, dK/2, 2): eq. 8
         return rotated.flatten(-2).to(input.dtype); // (..., seq, dK)
     }
 

@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -107,19 +108,20 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 
     Tensor PreNorm(Tensor input, Func<Tensor, Tensor> attend)
     {
-        var afterAttention = input + attend(attentionNorm!.call(input)); // eq. 15
-        return afterAttention + feedForward.call(feedForwardNorm!.call(afterAttention));
+        // add(…, One), not +: see Scalars.
+        var afterAttention = input.add(attend(attentionNorm!.call(input)), Scalars.One); // eq. 15
+        return afterAttention.add(feedForward.call(feedForwardNorm!.call(afterAttention)), Scalars.One);
     }
 
     Tensor PostNorm(Tensor input, Func<Tensor, Tensor> attend)
     {
-        var afterAttention = attentionNorm!.call(input + attend(input)); // z = RMSNorm(x + MHA(x))
-        return feedForwardNorm!.call(afterAttention + feedForward.call(afterAttention)); // y = RMSNorm(z + FFN(z))
+        var afterAttention = attentionNorm!.call(input.add(attend(input), Scalars.One)); // z = RMSNorm(x + MHA(x))
+        return feedForwardNorm!.call(afterAttention.add(feedForward.call(afterAttention), Scalars.One)); // y = RMSNorm(z + FFN(z))
     }
 
     Tensor NoNorm(Tensor input, Func<Tensor, Tensor> attend)
     {
-        var afterAttention = input + attend(input);
-        return afterAttention + feedForward.call(afterAttention);
+        var afterAttention = input.add(attend(input), Scalars.One);
+        return afterAttention.add(feedForward.call(afterAttention), Scalars.One);
     }
 }

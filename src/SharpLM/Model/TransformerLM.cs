@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using SharpLM.Precision;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -155,7 +156,8 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
         }
         using var scope = NewDisposeScope();
         var starts = tensor(caches.Select(cache => (long)cache.Length).ToArray(), device: tokenIds.device).unsqueeze(1); // (batch, 1)
-        var positions = starts + arange(sequenceLength, ScalarType.Int64, tokenIds.device); // (batch, seq)
+        using var end = sequenceLength.ToScalar(); // held: see Scalars
+        var positions = arange(Scalars.Zero, end, Scalars.One, ScalarType.Int64, tokenIds.device).add(starts, Scalars.One); // (batch, seq)
         var hidden = tokenEmbeddings.call(tokenIds); // (batch, seq, d)
         for (int layer = 0; layer < layers.Count; layer++)
         {
