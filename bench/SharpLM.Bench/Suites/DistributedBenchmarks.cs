@@ -75,8 +75,12 @@ public static class DistributedBenchmarks
 
     static void Scaling(IReadOnlyList<MpiFlavor> flavors)
     {
-        var configurations = new List<(string Name, MpiFlavor? Flavor, int Ranks)> { ("1 process × 1 thread", null, 1) };
-        configurations.AddRange(flavors.Select(f => ($"2 ranks × 1 thread, {MpiLaunchers.Name(f)}", (MpiFlavor?)f, 2)));
+        var configurations = new List<(string Name, int Ranks, bool Mpi, Func<string> Run)>
+        {
+            ("1 process × 1 thread", 1, false, () => ChildProcess.Run(Suite, StepsPart(), [])),
+            (IndependentPair, 2, false, RunIndependentPair),
+        };
+        configurations.AddRange(flavors.Select(f => ($"2 ranks × 1 thread, {MpiLaunchers.Name(f)}", 2, true, (Func<string>)(() => Launch(f, 2, StepsPart())))));
         var steps = configurations.ToDictionary(c => c.Name, _ => new List<double>());
         var reduces = configurations.ToDictionary(c => c.Name, _ => new List<double>());
         var waits = configurations.ToDictionary(c => c.Name, _ => new List<double>());
@@ -85,10 +89,9 @@ public static class DistributedBenchmarks
         // The configurations alternate, so that background load falls on all of them alike.
         for (int round = 0; round < Rounds; round++)
         {
-            foreach (var (name, flavor, ranks) in configurations)
+            foreach (var (name, _, _, run) in configurations)
             {
-                var variables = new Dictionary<string, string> { [PartVariable] = "steps" };
-                string output = flavor is { } f ? Launch(f, ranks, variables) : ChildProcess.Run(Suite, variables, []);
+                string output = run();
                 steps[name].AddRange(ChildProcess.Values(output, "step-ms "));
                 reduces[name].AddRange(ChildProcess.Values(output, "reduce-ms "));
                 waits[name].AddRange(ChildProcess.Values(output, "wait-ms "));
@@ -100,7 +103,7 @@ public static class DistributedBenchmarks
         double single = 0;
         var rows = new List<IReadOnlyList<string>>();
         var targets = new List<IReadOnlyList<string>>();
-        foreach (var (name, _, ranks) in configurations)
+        foreach (var (name, ranks, mpi, _) in configurations)
         {
             var step = Measurement.Of(steps[name]);
             double tokensPerSecond = ranks * BatchPerRank * config.ContextLength / (step.MedianMilliseconds * 1e-3);
@@ -114,7 +117,7 @@ public static class DistributedBenchmarks
             string share = reduced ? F(100 * Measurement.Of(reduces[name]).MedianMilliseconds / step.MedianMilliseconds, "F1") + "%" : "";
             string pageFaults = reduced ? $"{F(Measurement.Median(faults[name]), "F0")} (at most {F(faults[name].Max(), "F0")})" : "";
             rows.Add([name, Ms(step), F(tokensPerSecond, "N0"), F(tokensPerSecond / single, "F2") + "×", wait, reduce, share, pageFaults]);
-            if (ranks > 1)
+            if (mpi)
             {
                 double speedUp = tokensPerSecond / single;
                 targets.Add([$"{name} ÷ 1 process × 1 thread (tokens/s)", F(speedUp, "F2") + "×", "≥ 1.8×", speedUp >= 1.8 ? "met" : "MISSED"]);
@@ -128,6 +131,20 @@ public static class DistributedBenchmarks
             ["job", "step ms", "tokens/s", "speed-up", "waiting for the slower rank, ms", "reduce ms", "reduce share of the step", "page faults in the reduction"], rows);
         Console.WriteLine();
         MarkdownTable.Print(Console.Out, ["target", "measured", "goal", "result"], targets);
+    }
+
+    const string IndependentPair = "2 processes × 1 thread without MPI, one per core (no reduction: the machine's ceiling)";
+
+    static Dictionary<string, string> StepsPart() => new() { [PartVariable] = "steps" };
+
+    /// <summary>Two unrelated training processes at once, each pinned to its own core; the first one's output.</summary>
+    static string RunIndependentPair()
+    {
+        var pair = Enumerable.Range(0, 2)
+            .Select(core => Task.Run(() => ChildProcess.Run(Suite, StepsPart(), ["taskset", "-c", core.ToString(CultureInfo.InvariantCulture)])))
+            .ToArray();
+        Task.WaitAll(pair);
+        return pair[0].Result;
     }
 
     static string Launch(MpiFlavor flavor, int ranks, Dictionary<string, string> variables)
