@@ -107,6 +107,7 @@ public static class DecodeBenchmarks
     static (DecodeTiming Timing, int[] Tokens) SharpLMGreedy(TransformerLM model, int[] prompt)
     {
         using var noGrad = no_grad();
+        using var weights = new DecodingWeights(model);
         using var sequence = new DecodingSequence(model.Config, prompt);
         var tokens = new List<int>();
         var clock = Stopwatch.StartNew();
@@ -114,7 +115,7 @@ public static class DecodeBenchmarks
         for (int i = 0; i < NewTokens; i++)
         {
             using var scope = NewDisposeScope();
-            var logits = BatchDecoder.NextLogits(model, [sequence]); // (1, vocab)
+            var logits = BatchDecoder.NextLogits(model, [sequence], weights); // (1, vocab)
             int next = Sampler.Sample(logits[0], temperature: 0, topP: 1, generator: null);
             if (i == 0)
             {

@@ -49,6 +49,31 @@ public sealed class KeyValueCacheTests
     }
 
     [Theory]
+    [InlineData(FeedForwardKind.Swiglu)]
+    [InlineData(FeedForwardKind.Silu)]
+    public void FusedDecodingWeights_AtEveryStep_MatchTheFullForwardPass(FeedForwardKind ffn)
+    {
+        using var generator = new Generator(8);
+        var config = new TransformerConfig(64, 12, 32, 2, 4, 64, 10_000, Ffn: ffn);
+        using var model = new TransformerLM(config, generator: generator);
+        using var noGrad = no_grad();
+        using var weights = new DecodingWeights(model);
+        using var cache = new KeyValueCache(model.Config);
+        long[] tokens = RandomTokens(12, 9);
+        using (var scope = NewDisposeScope())
+        {
+            var prefill = model.forward(tensor(tokens[..5]).unsqueeze(0), [cache], weights); // (1, 5, vocab)
+            TensorAssert.Close(model.call(tensor(tokens[..5]).unsqueeze(0)), prefill, atol: 1e-5, rtol: 0);
+        }
+        for (int length = 6; length <= tokens.Length; length++)
+        {
+            using var scope = NewDisposeScope();
+            var decoded = model.forward(tensor(new[] { tokens[length - 1] }).unsqueeze(0), [cache], weights)[0, -1]; // (vocab)
+            TensorAssert.Close(Uncached(model, tokens.AsSpan(0, length)), decoded, atol: 1e-5, rtol: 0);
+        }
+    }
+
+    [Theory]
     [InlineData(NormPlacement.Post, true, PositionEncoding.Rope, FeedForwardKind.Swiglu, false)]
     [InlineData(NormPlacement.None, false, PositionEncoding.Rope, FeedForwardKind.Swiglu, false)]
     [InlineData(NormPlacement.Pre, true, PositionEncoding.Nope, FeedForwardKind.Swiglu, false)]
@@ -88,11 +113,14 @@ public sealed class KeyValueCacheTests
         TensorAssert.Close(model.call(tensor(tokens).unsqueeze(0))[.., 3..], chunk, atol: 1e-5, rtol: 0);
     }
 
-    [Fact]
-    public void BatchedDecode_OfCachesWithDifferentLengths_MatchesEachSequenceAlone()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BatchedDecode_OfCachesWithDifferentLengths_MatchesEachSequenceAlone(bool fused)
     {
         using var model = RandomModel(AttentionKernel.Fused);
         using var noGrad = no_grad();
+        using var weights = fused ? new DecodingWeights(model) : null;
         using var shortCache = new KeyValueCache(model.Config);
         using var longCache = new KeyValueCache(model.Config);
         using var scope = NewDisposeScope();
@@ -100,22 +128,25 @@ public sealed class KeyValueCacheTests
         long[] longTokens = RandomTokens(7, 5);
         model.forward(tensor(shortTokens[..^1]).unsqueeze(0), [shortCache]);
         model.forward(tensor(longTokens[..^1]).unsqueeze(0), [longCache]);
-        var step = model.forward(tensor(new[] { shortTokens[^1], longTokens[^1] }).unsqueeze(1), [shortCache, longCache]); // (2, 1, vocab)
+        var step = model.forward(tensor(new[] { shortTokens[^1], longTokens[^1] }).unsqueeze(1), [shortCache, longCache], weights); // (2, 1, vocab)
         TensorAssert.Close(Uncached(model, shortTokens), step[0, 0], atol: 1e-5, rtol: 0);
         TensorAssert.Close(Uncached(model, longTokens), step[1, 0], atol: 1e-5, rtol: 0);
     }
 
-    [Fact]
-    public void Bf16Autocast_CachesBf16KeysAndAgreesWithTheUncachedBf16Pass()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bf16Autocast_CachesBf16KeysAndAgreesWithTheUncachedBf16Pass(bool fused)
     {
         using var model = RandomModel(AttentionKernel.Fused);
         using var noGrad = no_grad();
         using var autocast = Autocast.Enter(PrecisionSetting.Bf16);
+        using var weights = fused ? new DecodingWeights(model) : null;
         using var cache = new KeyValueCache(model.Config);
         using var scope = NewDisposeScope();
         long[] tokens = RandomTokens(8, 6);
-        model.forward(tensor(tokens[..^1]).unsqueeze(0), [cache]);
-        var decoded = model.forward(tensor(new[] { tokens[^1] }).unsqueeze(0), [cache])[0, -1];
+        model.forward(tensor(tokens[..^1]).unsqueeze(0), [cache], weights);
+        var decoded = model.forward(tensor(new[] { tokens[^1] }).unsqueeze(0), [cache], weights)[0, -1];
         var (keys, _) = cache[0].Append(zeros(4, 0, 8, dtype: ScalarType.BFloat16), zeros(4, 0, 8, dtype: ScalarType.BFloat16));
         Assert.Equal(ScalarType.BFloat16, keys.dtype);
         // bf16 keeps 8 bits of mantissa: both paths round the same products, but in different groupings.
