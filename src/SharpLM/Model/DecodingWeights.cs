@@ -7,7 +7,8 @@ namespace SharpLM.Model;
 /// as one, in the autocast compute type, so that a one-token step makes two products fewer per layer and casts no
 /// weight. The state dict keeps CS336's separate q_proj, k_proj, v_proj, w1 and w3; these are copies, taken when the
 /// object is made (under the precision of the decoding that uses it), so a generation or a server session builds
-/// its own and training never sees them.
+/// its own and training never sees them. For a float32 model on the CPU they also hold the <see cref="CpuDecodeStep"/>
+/// that runs one-token steps.
 /// </summary>
 public sealed class DecodingWeights : IDisposable
 {
@@ -19,12 +20,17 @@ public sealed class DecodingWeights : IDisposable
         layers = [.. model.Layers.Select(layer => new LayerDecodingWeights(
             layer.Attention.FuseProjections().DetachFromDisposeScope(),
             (layer.FeedForward as SwiGlu)?.FuseGateAndUp().DetachFromDisposeScope()))];
+        Cpu = CpuDecodeStep.TryCreate(model, this);
     }
+
+    /// <summary>The C# one-token step, for a float32 model on the CPU made without autocast; else null.</summary>
+    internal CpuDecodeStep? Cpu { get; }
 
     public LayerDecodingWeights this[int layer] => layers[layer];
 
     public void Dispose()
     {
+        Cpu?.Dispose();
         foreach (var layer in layers)
         {
             layer.Projection.Dispose();

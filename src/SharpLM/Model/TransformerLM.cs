@@ -155,6 +155,11 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"{full.Length} cached positions plus {sequenceLength} new ones exceed the context length {Config.ContextLength}.", nameof(tokenIds));
         }
+        if (sequenceLength == 1 && weights?.Cpu is { } step && CpuDecodeStep.Accepts(caches))
+        {
+            using var ids = tokenIds.to(ScalarType.Int64);
+            return step.Logits(ids.data<long>().ToArray(), caches).unsqueeze_(1); // (batch, 1, vocab)
+        }
         using var scope = NewDisposeScope();
         // The RoPE rotations of every row's positions, gathered once for all layers.
         var angles = layers[0].Attention.Rope is { } rope ? RowAngles(rope, caches, sequenceLength, tokenIds.device).ForHeads() : null; // (batch or 1, seq, 1, dHead)

@@ -73,27 +73,42 @@ public sealed class KeyValueCacheTests
         }
     }
 
+    /// <summary>Every architecture option, decoded through the model's own weights and through <see cref="DecodingWeights"/> (the C# step).</summary>
+    public static TheoryData<NormPlacement, bool, PositionEncoding, FeedForwardKind, bool, bool> Variants
+    {
+        get
+        {
+            var data = new TheoryData<NormPlacement, bool, PositionEncoding, FeedForwardKind, bool, bool>();
+            foreach (bool fused in new[] { false, true })
+            {
+                data.Add(NormPlacement.Post, true, PositionEncoding.Rope, FeedForwardKind.Swiglu, false, fused);
+                data.Add(NormPlacement.None, false, PositionEncoding.Rope, FeedForwardKind.Swiglu, false, fused);
+                data.Add(NormPlacement.Pre, true, PositionEncoding.Nope, FeedForwardKind.Swiglu, false, fused);
+                data.Add(NormPlacement.Pre, true, PositionEncoding.Rope, FeedForwardKind.Silu, true, fused);
+            }
+            return data;
+        }
+    }
+
     [Theory]
-    [InlineData(NormPlacement.Post, true, PositionEncoding.Rope, FeedForwardKind.Swiglu, false)]
-    [InlineData(NormPlacement.None, false, PositionEncoding.Rope, FeedForwardKind.Swiglu, false)]
-    [InlineData(NormPlacement.Pre, true, PositionEncoding.Nope, FeedForwardKind.Swiglu, false)]
-    [InlineData(NormPlacement.Pre, true, PositionEncoding.Rope, FeedForwardKind.Silu, true)]
-    public void EveryArchitectureVariant_DecodesWithTheCacheAsWithout(NormPlacement norm, bool finalNorm, PositionEncoding position, FeedForwardKind ffn, bool tied)
+    [MemberData(nameof(Variants))]
+    public void EveryArchitectureVariant_DecodesWithTheCacheAsWithout(NormPlacement norm, bool finalNorm, PositionEncoding position, FeedForwardKind ffn, bool tied, bool fused)
     {
         using var generator = new Generator(5);
         var config = new TransformerConfig(64, 12, 32, 2, 4, 64, 10_000, Norm: norm, FinalNorm: finalNorm, Position: position, Ffn: ffn, TieEmbeddings: tied);
         using var model = new TransformerLM(config, generator: generator);
         using var noGrad = no_grad();
+        using var weights = fused ? new DecodingWeights(model) : null;
         using var cache = new KeyValueCache(model.Config);
         long[] tokens = RandomTokens(12, 4);
         using (var scope = NewDisposeScope())
         {
-            model.forward(tensor(tokens[..3]).unsqueeze(0), [cache]);
+            model.forward(tensor(tokens[..3]).unsqueeze(0), [cache], weights);
         }
         for (int length = 4; length <= tokens.Length; length++)
         {
             using var scope = NewDisposeScope();
-            var decoded = model.forward(tensor(new[] { tokens[length - 1] }).unsqueeze(0), [cache])[0, -1]; // (vocab)
+            var decoded = model.forward(tensor(new[] { tokens[length - 1] }).unsqueeze(0), [cache], weights)[0, -1]; // (vocab)
             TensorAssert.Close(Uncached(model, tokens.AsSpan(0, length)), decoded, atol: 1e-5, rtol: 0);
         }
     }

@@ -1,0 +1,404 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using SharpLM.Numerics;
+using SharpLM.Precision;
+using static TorchSharp.torch;
+
+namespace SharpLM.Model;
+
+/// <summary>
+/// The one-token decode step of a float32 model on the CPU as C# SIMD loops over copies of its weights: the
+/// arithmetic of <see cref="TransformerLM.forward(Tensor, IReadOnlyList{KeyValueCache}, DecodingWeights?)"/>, which
+/// stays the reference (tests hold the two together within 1e-5 at every step, for every architecture option).
+/// </summary>
+/// <remarks>
+/// Why: a one-token step through libtorch makes about ninety calls per layer (projections, RoPE, the cache, the
+/// attention kernel, norms, residuals), each a P/Invoke, a dispatch and a managed tensor, 1–2 µs apiece; at the
+/// quickstart shape (d_model 128) that overhead was most of the step. Here a step is one pass over each weight
+/// matrix with the batch's rows, four weight rows at a time (so four independent FMA chains), keys and values
+/// written straight into the rows' <see cref="LayerKeyValues"/>, and attention over them in place.
+/// Single-threaded: the benchmarks run one thread, and a step's matrices are small. The loops are compiled optimised
+/// at once (AggressiveOptimization): a tiered first compile ran them several times slower for the first steps.
+/// </remarks>
+internal sealed unsafe class CpuDecodeStep : IDisposable
+{
+    readonly TransformerConfig config;
+    readonly List<Tensor> owned = [];
+    readonly float* embedding; // (vocab, d)
+    readonly Layer[] layers;
+    readonly float* finalNorm; // (d), null without
+    readonly float* head; // (vocab, d)
+    readonly float* cosines; // (context, dHead), null with NoPE
+    readonly float* sines; // (context, dHead)
+    readonly float eps;
+
+    CpuDecodeStep(TransformerLM model, DecodingWeights weights)
+    {
+        config = model.Config;
+        embedding = Copy(model.TokenEmbeddings.Weight);
+        layers = new Layer[config.NumLayers];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var block = model.Layers[i];
+            layers[i] = new Layer(
+                block.AttentionNorm is { } attentionNorm ? Copy(attentionNorm.Weight) : null,
+                (float*)RawMemory.Address(weights[i].Projection),
+                Copy(block.Attention.OutputProjection.Weight),
+                block.FeedForwardNorm is { } feedForwardNorm ? Copy(feedForwardNorm.Weight) : null,
+                block.FeedForward switch
+                {
+                    SwiGlu => (float*)RawMemory.Address(weights[i].GateAndUp!),
+                    SiluFeedForward silu => Copy(silu.W1.Weight),
+                    _ => throw new InvalidOperationException($"no CPU decode step for {block.FeedForward.GetType().Name}."),
+                },
+                Copy(block.FeedForward is SwiGlu swiGlu ? swiGlu.W2.Weight : ((SiluFeedForward)block.FeedForward).W2.Weight));
+        }
+        finalNorm = model.FinalNorm is { } norm ? Copy(norm.Weight) : null;
+        head = model.LanguageModelHead is { } languageModelHead ? Copy(languageModelHead.Weight) : embedding;
+        if (model.Layers[0].Attention.Rope is { } rope)
+        {
+            var angles = rope.Angles(0, config.ContextLength);
+            cosines = Copy(angles.Cosines);
+            sines = Copy(angles.Sines);
+            angles.Cosines.Dispose();
+            angles.Sines.Dispose();
+        }
+        eps = (float)((model.FinalNorm ?? model.Layers[0].AttentionNorm)?.Eps ?? 0);
+    }
+
+    /// <summary>
+    /// The step for <paramref name="model"/> with <paramref name="weights"/>, or null when it does not apply: another
+    /// dtype or device, autocast on, no 256-bit SIMD, or norms with different epsilons.
+    /// </summary>
+    public static CpuDecodeStep? TryCreate(TransformerLM model, DecodingWeights weights)
+    {
+        var parameters = model.parameters().ToArray();
+        bool norms = model.Layers.SelectMany(layer => new[] { layer.AttentionNorm, layer.FeedForwardNorm }).Append(model.FinalNorm)
+            .OfType<RmsNorm>().Select(norm => norm.Eps).Distinct().Count() <= 1;
+        bool fits = Vector256.IsHardwareAccelerated && Autocast.ComputeType is null && norms
+            && parameters.All(parameter => RawMemory.IsContiguousCpu(parameter, ScalarType.Float32))
+            && model.Layers[0].Attention.Rope?.CosTable.dtype is null or ScalarType.Float32;
+        return fits ? new CpuDecodeStep(model, weights) : null;
+    }
+
+    /// <summary>
+    /// Whether a step of one token per row fits here: every cache has float32 CPU storage (a prefill made it) and room
+    /// for the position, and autocast is off.
+    /// </summary>
+    public static bool Accepts(IReadOnlyList<KeyValueCache> caches) =>
+        Autocast.ComputeType is null
+        && caches.All(cache => Enumerable.Range(0, cache.LayerCount).All(layer => cache[layer].KeyAddress != 0) && cache.Length < cache.Capacity);
+
+    /// <summary>(batch, vocab) logits of the next token after each row's token <paramref name="tokenIds"/>[b], which joins its cache.</summary>
+    /// <exception cref="ArgumentException">A token id lies outside the vocabulary.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public Tensor Logits(ReadOnlySpan<long> tokenIds, IReadOnlyList<KeyValueCache> caches)
+    {
+        int batch = caches.Count;
+        int d = (int)config.DModel;
+        int heads = (int)config.NumHeads;
+        int dHead = d / heads;
+        int dFf = (int)config.DFf;
+        int gateRows = config.Ffn == FeedForwardKind.Swiglu ? 2 * dFf : dFf;
+        var x = new float[batch * d]; // (batch, d): the residual stream
+        var normed = new float[batch * d];
+        var projected = new float[batch * 3 * d]; // (batch, 3d): q, k, v
+        var attended = new float[batch * d];
+        var sublayer = new float[batch * d];
+        var gates = new float[batch * gateRows]; // (batch, 2·dFf) or (batch, dFf)
+        var activated = new float[batch * dFf];
+        var scores = new float[config.ContextLength];
+        for (int b = 0; b < batch; b++)
+        {
+            long id = tokenIds[b];
+            if (id < 0 || id >= config.VocabSize)
+            {
+                throw new ArgumentException($"Token id {id} is outside the vocabulary [0, {config.VocabSize}).", nameof(tokenIds));
+            }
+            new ReadOnlySpan<float>(embedding + id * d, d).CopyTo(x.AsSpan(b * d, d));
+        }
+        fixed (float* xs = x, normedRows = normed, qkv = projected, attention = attended, sublayerRows = sublayer)
+        fixed (float* gateRowsOut = gates, activations = activated, scoreRow = scores)
+        {
+            for (int layer = 0; layer < layers.Length; layer++)
+            {
+                var weights = layers[layer];
+                // Attention sublayer: pre-norm normalises its input, post-norm its residual sum, none neither.
+                float* attentionInput = config.Norm == NormPlacement.Pre ? Normalise(xs, weights.AttentionNorm, normedRows, batch, d) : xs;
+                MatMul(attentionInput, weights.Projection, qkv, batch, 3 * d, d);
+                for (int b = 0; b < batch; b++)
+                {
+                    Attend(qkv + b * 3 * d, caches[b][layer], attention + b * d, scoreRow, heads, dHead);
+                }
+                MatMul(attention, weights.Output, sublayerRows, batch, d, d);
+                Add(xs, sublayerRows, batch * d);
+                if (config.Norm == NormPlacement.Post)
+                {
+                    Normalise(xs, weights.AttentionNorm, xs, batch, d);
+                }
+                // Feed-forward sublayer.
+                float* feedForwardInput = config.Norm == NormPlacement.Pre ? Normalise(xs, weights.FeedForwardNorm, normedRows, batch, d) : xs;
+                MatMul(feedForwardInput, weights.GateAndUp, gateRowsOut, batch, gateRows, d);
+                for (int b = 0; b < batch; b++)
+                {
+                    float* gate = gateRowsOut + b * gateRows;
+                    Silu(gate, config.Ffn == FeedForwardKind.Swiglu ? gate + dFf : null, activations + b * dFf, dFf);
+                }
+                MatMul(activations, weights.Down, sublayerRows, batch, d, dFf);
+                Add(xs, sublayerRows, batch * d);
+                if (config.Norm == NormPlacement.Post)
+                {
+                    Normalise(xs, weights.FeedForwardNorm, xs, batch, d);
+                }
+            }
+            float* final = finalNorm is null ? xs : Normalise(xs, finalNorm, normedRows, batch, d);
+            var logits = empty([batch, config.VocabSize], ScalarType.Float32); // (batch, vocab)
+            MatMul(final, head, (float*)RawMemory.Address(logits), batch, config.VocabSize, d);
+            return logits;
+        }
+    }
+
+    /// <summary>
+    /// One row's attention (eqs. 11–13) of its (3d) q, k, v: RoPE on q and k at the cache's next position, k and v
+    /// into the cache, then softmax(q·Kᵀ/√d_k)·V per head over every cached position, into (d) <paramref name="output"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Attend(float* qkv, LayerKeyValues cache, float* output, float* scores, int heads, int dHead)
+    {
+        int d = heads * dHead;
+        int position = cache.Length;
+        int capacity = cache.Capacity;
+        float* keys = (float*)cache.KeyAddress; // (heads, capacity, dHead)
+        float* values = (float*)cache.ValueAddress;
+        if (cosines is not null)
+        {
+            Rotate(qkv, 2 * heads, dHead, cosines + position * dHead, sines + position * dHead);
+        }
+        float scale = 1 / MathF.Sqrt(dHead);
+        for (int h = 0; h < heads; h++)
+        {
+            float* query = qkv + h * dHead;
+            float* headKeys = keys + (long)h * capacity * dHead;
+            float* headValues = values + (long)h * capacity * dHead;
+            new ReadOnlySpan<float>(qkv + d + h * dHead, dHead).CopyTo(new Span<float>(headKeys + position * dHead, dHead));
+            new ReadOnlySpan<float>(qkv + 2 * d + h * dHead, dHead).CopyTo(new Span<float>(headValues + position * dHead, dHead));
+            int count = position + 1;
+            float max = float.NegativeInfinity;
+            for (int j = 0; j < count; j++)
+            {
+                float score = Dot(query, headKeys + j * dHead, dHead) * scale;
+                scores[j] = score;
+                max = MathF.Max(max, score);
+            }
+            float sum = Exponentiate(scores, count, max);
+            float* headOutput = output + h * dHead;
+            new Span<float>(headOutput, dHead).Clear();
+            for (int j = 0; j < count; j++)
+            {
+                Axpy(scores[j] / sum, headValues + j * dHead, headOutput, dHead);
+            }
+        }
+        cache.Advance();
+    }
+
+    /// <summary>Rotates <paramref name="vectors"/> consecutive (dHead) vectors by one position's interleaved tables (eq. 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Rotate(float* start, int vectors, int dHead, float* cos, float* sin)
+    {
+        for (int v = 0; v < vectors; v++)
+        {
+            float* x = start + v * dHead;
+            for (int i = 0; i < dHead; i += 2)
+            {
+                float even = x[i];
+                float odd = x[i + 1];
+                x[i] = even * cos[i] + odd * sin[i];
+                x[i + 1] = odd * cos[i + 1] + even * sin[i + 1];
+            }
+        }
+    }
+
+    /// <summary>scores[j] ← exp(scores[j] − max) for j &lt; count; returns their sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float Exponentiate(float* scores, int count, float max)
+    {
+        var shift = Vector256.Create(max);
+        var total = Vector256<float>.Zero;
+        int j = 0;
+        for (; j + 8 <= count; j += 8)
+        {
+            var e = SimdMath.ExpOfNonPositive(Vector256.Load(scores + j) - shift);
+            e.Store(scores + j);
+            total += e;
+        }
+        float sum = Vector256.Sum(total);
+        for (; j < count; j++)
+        {
+            scores[j] = MathF.Exp(scores[j] - max);
+            sum += scores[j];
+        }
+        return sum;
+    }
+
+    /// <summary>SiLU(gate) (eq. 5), times <paramref name="up"/> for SwiGLU (eq. 7), into (count) <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Silu(float* gate, float* up, float* output, int count)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            var g = Vector256.Load(gate + i);
+            // σ(g) from e = exp(−|g|) ≤ 1: 1/(1+e) for g ≥ 0, e/(1+e) below, so exp never overflows.
+            var e = SimdMath.ExpOfNonPositive(-Vector256.Abs(g));
+            var sigmoid = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(g, Vector256<float>.Zero), Vector256<float>.One, e)
+                / (Vector256<float>.One + e);
+            var silu = g * sigmoid;
+            (up is null ? silu : silu * Vector256.Load(up + i)).Store(output + i);
+        }
+        for (; i < count; i++)
+        {
+            float silu = gate[i] / (1 + MathF.Exp(-gate[i]));
+            output[i] = up is null ? silu : silu * up[i];
+        }
+    }
+
+    /// <summary>RMSNorm (eq. 4) of each (d) row of <paramref name="input"/> with gain <paramref name="gain"/>; returns <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    float* Normalise(float* input, float* gain, float* output, int rows, int d)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* x = input + r * d;
+            float* y = output + r * d;
+            float inverseRms = 1 / MathF.Sqrt(Dot(x, x, d) / d + eps);
+            for (int i = 0; i < d; i++)
+            {
+                y[i] = x[i] * inverseRms * gain[i];
+            }
+        }
+        return output;
+    }
+
+    /// <summary>y[r] ← x[r] Wᵀ for (rows, in) x and an (out, in) weight; four weight rows at a time against each input row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MatMul(float* x, float* weight, float* y, int rows, int outFeatures, int inFeatures)
+    {
+        int o = 0;
+        for (; o + 4 <= outFeatures; o += 4)
+        {
+            float* w0 = weight + (long)o * inFeatures;
+            float* w1 = w0 + inFeatures;
+            float* w2 = w1 + inFeatures;
+            float* w3 = w2 + inFeatures;
+            for (int r = 0; r < rows; r++)
+            {
+                float* input = x + r * inFeatures;
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                int i = 0;
+                for (; i + 8 <= inFeatures; i += 8)
+                {
+                    var v = Vector256.Load(input + i);
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + i), v, a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + i), v, a1);
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + i), v, a2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + i), v, a3);
+                }
+                float s0 = Vector256.Sum(a0), s1 = Vector256.Sum(a1), s2 = Vector256.Sum(a2), s3 = Vector256.Sum(a3);
+                for (; i < inFeatures; i++)
+                {
+                    s0 += w0[i] * input[i];
+                    s1 += w1[i] * input[i];
+                    s2 += w2[i] * input[i];
+                    s3 += w3[i] * input[i];
+                }
+                float* output = y + (long)r * outFeatures + o;
+                output[0] = s0;
+                output[1] = s1;
+                output[2] = s2;
+                output[3] = s3;
+            }
+        }
+        for (; o < outFeatures; o++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                y[(long)r * outFeatures + o] = Dot(x + r * inFeatures, weight + (long)o * inFeatures, inFeatures);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float Dot(float* a, float* b, int count)
+    {
+        var total = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            total = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), total);
+        }
+        float sum = Vector256.Sum(total);
+        for (; i < count; i++)
+        {
+            sum += a[i] * b[i];
+        }
+        return sum;
+    }
+
+    /// <summary>y ← y + a·x over (count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Axpy(float a, float* x, float* y, int count)
+    {
+        var scale = Vector256.Create(a);
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            Vector256.FusedMultiplyAdd(scale, Vector256.Load(x + i), Vector256.Load(y + i)).Store(y + i);
+        }
+        for (; i < count; i++)
+        {
+            y[i] += a * x[i];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Add(float* target, float* addend, int count)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            (Vector256.Load(target + i) + Vector256.Load(addend + i)).Store(target + i);
+        }
+        for (; i < count; i++)
+        {
+            target[i] += addend[i];
+        }
+    }
+
+    /// <summary>A contiguous float32 copy that this step owns, so the model's later changes cannot reach into a step.</summary>
+    float* Copy(Tensor source)
+    {
+        var copy = source.detach().to(ScalarType.Float32).contiguous().clone().DetachFromDisposeScope();
+        owned.Add(copy);
+        return (float*)RawMemory.Address(copy);
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in owned)
+        {
+            tensor.Dispose();
+        }
+        owned.Clear();
+    }
+
+    /// <summary>One block's weights: norm gains (null without norms), fused (3d, d) projections, W_O, the gate rows, W2.</summary>
+    readonly struct Layer(float* attentionNorm, float* projection, float* output, float* feedForwardNorm, float* gateAndUp, float* down)
+    {
+        public readonly float* AttentionNorm = attentionNorm;
+        public readonly float* Projection = projection;
+        public readonly float* Output = output;
+        public readonly float* FeedForwardNorm = feedForwardNorm;
+        public readonly float* GateAndUp = gateAndUp;
+        public readonly float* Down = down;
+    }
+}
