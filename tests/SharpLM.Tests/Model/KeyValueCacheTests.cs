@@ -58,6 +58,7 @@ public sealed class KeyValueCacheTests
         using var model = new TransformerLM(config, generator: generator);
         using var noGrad = no_grad();
         using var weights = new DecodingWeights(model);
+        Assert.NotNull(weights.Cpu); // float32 on the CPU: the one-token steps below run in C#
         using var cache = new KeyValueCache(model.Config);
         long[] tokens = RandomTokens(12, 9);
         using (var scope = NewDisposeScope())
@@ -148,6 +149,39 @@ public sealed class KeyValueCacheTests
         TensorAssert.Close(Uncached(model, longTokens), step[1, 0], atol: 1e-5, rtol: 0);
     }
 
+    [Fact]
+    public void DecodingWeights_OnShapesOffTheVectorWidth_BatchedStepsMatchEachSequenceAlone()
+    {
+        // d 20, d_ff 36 and vocab 61: rows and sums that are not whole SIMD vectors; three rows, one without a partner.
+        using var generator = new Generator(12);
+        var config = new TransformerConfig(61, 12, 20, 2, 2, 36, 10_000);
+        using var model = new TransformerLM(config, generator: generator);
+        using var noGrad = no_grad();
+        using var weights = new DecodingWeights(model);
+        long[][] sequences = [[.. RandomTokens(3, 13).Select(id => id % 61)], [.. RandomTokens(6, 14).Select(id => id % 61)], [.. RandomTokens(2, 15).Select(id => id % 61)]];
+        KeyValueCache[] caches = [.. sequences.Select(_ => new KeyValueCache(model.Config))];
+        try
+        {
+            using var scope = NewDisposeScope();
+            for (int row = 0; row < sequences.Length; row++)
+            {
+                model.forward(tensor(sequences[row][..^1]).unsqueeze(0), [caches[row]], weights);
+            }
+            var step = model.forward(tensor(sequences.Select(tokens => tokens[^1]).ToArray()).unsqueeze(1), caches, weights); // (3, 1, vocab)
+            for (int row = 0; row < sequences.Length; row++)
+            {
+                TensorAssert.Close(Uncached(model, sequences[row]), step[row, 0], atol: 1e-5, rtol: 0);
+            }
+        }
+        finally
+        {
+            foreach (var cache in caches)
+            {
+                cache.Dispose();
+            }
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -157,6 +191,7 @@ public sealed class KeyValueCacheTests
         using var noGrad = no_grad();
         using var autocast = Autocast.Enter(PrecisionSetting.Bf16);
         using var weights = fused ? new DecodingWeights(model) : null;
+        Assert.Null(weights?.Cpu); // bf16 steps stay in libtorch
         using var cache = new KeyValueCache(model.Config);
         using var scope = NewDisposeScope();
         long[] tokens = RandomTokens(8, 6);
