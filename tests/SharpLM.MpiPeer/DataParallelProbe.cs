@@ -1,7 +1,9 @@
 using SharpLM.Distributed;
 using SharpLM.Model;
+using SharpLM.Numerics;
 using SharpLM.Precision;
 using SharpLM.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.MpiPeer;
@@ -61,7 +63,11 @@ public static class DataParallelProbe
         ArgumentNullException.ThrowIfNull(counts);
         using var reduction = new MpiGradientReduction(group, maxChunk);
         var parameters = counts.Select(count => new TorchSharp.Modules.Parameter(zeros(count))).ToList();
-        using var values = arange(counts.Sum(), dtype: ScalarType.Int64).remainder(1000).to_type(ScalarType.Float32).mul_(group.Rank + 1);
+        // Held scalars: see SharpLM.Numerics.Scalars.
+        using var total = counts.Sum().ToScalar();
+        using var thousand = 1000.ToScalar();
+        using var factor = (group.Rank + 1).ToScalar();
+        using var values = arange(Scalars.Zero, total, Scalars.One, ScalarType.Int64).remainder(thousand).to_type(ScalarType.Float32).mul_(factor);
         var slices = values.split(counts.Select(c => (long)c).ToArray());
         for (int i = 0; i < parameters.Count; i++)
         {

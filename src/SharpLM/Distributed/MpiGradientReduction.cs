@@ -1,6 +1,7 @@
 using SharpLM.Memory;
 using SharpLM.Numerics;
 using SharpLM.Training;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -36,16 +37,17 @@ public sealed unsafe class MpiGradientReduction : IGradientReduction, IDisposabl
     {
         // Every rank must make the same calls: a parameter without a gradient here has none anywhere.
         var flat = gradients.Bind(parameters);
+        using var size = group.Size.ToScalar(); // held: see Scalars
         if (RawMemory.IsContiguousCpu(flat, ScalarType.Float32))
         {
             SumInPlace(flat);
-            flat.div_(group.Size);
+            flat.div_(size);
         }
         else
         {
             using var host = flat.cpu();
             SumInPlace(host);
-            host.div_(group.Size);
+            host.div_(size);
             flat.copy_(host);
         }
     }

@@ -1,3 +1,5 @@
+using SharpLM.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.Generation;
@@ -16,7 +18,8 @@ public static class Sampler
             throw new ArgumentException($"temperature must be > 0 here (0 means greedy, see Sample), got {temperature}.", nameof(temperature));
         }
         using var scope = NewDisposeScope();
-        return (logits.to_type(ScalarType.Float32) / temperature).softmax(-1).MoveToOuterDisposeScope(); // (..., vocab)
+        using var held = temperature.ToScalar(); // see Scalars
+        return logits.to_type(ScalarType.Float32).div(held).softmax(-1).MoveToOuterDisposeScope(); // (..., vocab)
     }
 
     /// <summary>
@@ -34,9 +37,10 @@ public static class Sampler
         var (sorted, order) = probabilities.sort(-1, descending: true);  // (vocab), (vocab)
         var before = sorted.cumsum(-1) - sorted;                         // mass of the tokens ranked above each
         // A token belongs to the nucleus while the mass above it is still short of p; the top token always does.
-        var keep = before.lt(topP);
+        using var p = topP.ToScalar(); // held: see Scalars
+        var keep = before.lt(p);
         keep[0] = tensor(true);
-        var kept = sorted.where(keep, 0);
+        var kept = sorted.where(keep, zeros_like(sorted));
         var nucleus = zeros_like(probabilities).scatter_(-1, order, kept);
         return (nucleus / nucleus.sum()).MoveToOuterDisposeScope();      // (vocab)
     }

@@ -1,4 +1,5 @@
 using SharpLM.Precision;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.Model;
@@ -46,10 +47,13 @@ public static class Functional
         }
 
         using var scope = NewDisposeScope();
-        var scores = Autocast.ForMatmul(query).matmul(Autocast.ForMatmul(key).transpose(-2, -1)).div(Math.Sqrt(query.shape[^1])); // (..., queries, keys)
+        // Held scalars: see Scalars.
+        using var sqrtDk = Math.Sqrt(query.shape[^1]).ToScalar();
+        using var minusInfinity = double.NegativeInfinity.ToScalar();
+        var scores = Autocast.ForMatmul(query).matmul(Autocast.ForMatmul(key).transpose(-2, -1)).div_(sqrtDk); // (..., queries, keys)
         if (mask is not null)
         {
-            scores = scores.masked_fill(mask.logical_not(), double.NegativeInfinity);
+            scores = scores.masked_fill_(mask.logical_not(), minusInfinity);
         }
         var weights = Softmax(scores, -1); // (..., queries, keys)
         return weights.matmul(Autocast.ForMatmul(value)).MoveToOuterDisposeScope(); // (..., queries, d_v)

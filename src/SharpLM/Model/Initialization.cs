@@ -1,3 +1,5 @@
+using SharpLM.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.Model;
@@ -31,12 +33,17 @@ public static class Initialization
         using (no_grad())
         {
             // u ~ U(2Φ(a)-1, 2Φ(b)-1) gives erfinv(u)·√2 ~ N(0, 1) truncated to [a, b] (standardised cuts).
+            // Held scalars: see Scalars.
+            using var scale = (std * Math.Sqrt(2.0)).ToScalar();
+            using var shift = mean.ToScalar();
+            using var low = lower.ToScalar();
+            using var high = upper.ToScalar();
             tensor.uniform_(2 * lowerCdf - 1, 2 * upperCdf - 1, generator);
             tensor.erfinv_();
-            tensor.mul_(std * Math.Sqrt(2.0));
-            tensor.add_(mean);
+            tensor.mul_(scale);
+            tensor.add_(shift, Scalars.One);
             // Rounding in erfinv can step a hair past the cut.
-            tensor.clamp_(lower, upper);
+            tensor.clamp_(low, high);
         }
         return tensor;
     }

@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using SharpLM.Precision;
 using TorchSharp;
 using TorchSharp.Modules;

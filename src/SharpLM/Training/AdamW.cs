@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using System.Diagnostics.CodeAnalysis;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -70,6 +71,13 @@ public sealed class AdamW : OptimizerHelper, TorchSharp.torch.optim.IBetas
             var options = group.Options;
             double lr = options.LearningRate!.Value, beta1 = options.Beta1!.Value, beta2 = options.Beta2!.Value;
             double eps = options.Eps!.Value, weightDecay = options.WeightDecay!.Value;
+            // Held scalars (see Scalars): the group's constants once, the bias-corrected rate per parameter.
+            using var beta1Scalar = beta1.ToScalar();
+            using var oneMinusBeta1 = (1 - beta1).ToScalar();
+            using var beta2Scalar = beta2.ToScalar();
+            using var oneMinusBeta2 = (1 - beta2).ToScalar();
+            using var epsScalar = eps.ToScalar();
+            using var decay = (1 - lr * weightDecay).ToScalar();
             foreach (var parameter in group.Parameters)
             {
                 var gradient = parameter.grad;
@@ -86,10 +94,11 @@ public sealed class AdamW : OptimizerHelper, TorchSharp.torch.optim.IBetas
                         FusedAdamW.Coefficients.Create(beta1, beta2, stepSize, eps, lr, weightDecay)));
                     continue;
                 }
-                state.M.mul_(beta1).add_(gradient, alpha: 1 - beta1);               // m ← β₁m + (1−β₁)g
-                state.V.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2); // v ← β₂v + (1−β₂)g²
-                parameter.addcdiv_(state.M, state.V.sqrt().add_(eps), value: -stepSize); // θ ← θ − αₜ·m/(√v+ε)
-                parameter.mul_(1 - lr * weightDecay);                                // θ ← θ − αλθ
+                using var negativeStepSize = (-stepSize).ToScalar();
+                state.M.mul_(beta1Scalar).add_(gradient, alpha: oneMinusBeta1);               // m ← β₁m + (1−β₁)g
+                state.V.mul_(beta2Scalar).addcmul_(gradient, gradient, value: oneMinusBeta2); // v ← β₂v + (1−β₂)g²
+                parameter.addcdiv_(state.M, state.V.sqrt().add_(epsScalar, Scalars.One), value: negativeStepSize); // θ ← θ − αₜ·m/(√v+ε)
+                parameter.mul_(decay);                                                         // θ ← θ − αλθ
             }
         }
         // One pass over all fused parameters at once, so the threads balance over the whole parameter set.

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -32,11 +33,11 @@ public static class GradientClipping
             return 0;
         }
         // Norms of norms: ‖(‖g₁‖, …, ‖gₙ‖)‖₂ = ‖concat(g₁, …, gₙ)‖₂ without concatenating.
-        var norms = stack(gradients.Select(g => linalg.vector_norm(g).to_type(ScalarType.Float64)).ToArray()); // (n)
-        double totalNorm = linalg.vector_norm(norms).item<double>();
+        var norms = stack(gradients.Select(g => g.norm().to_type(ScalarType.Float64)).ToArray()); // (n)
+        double totalNorm = norms.norm().item<double>();
         if (totalNorm > maxNorm)
         {
-            double scale = maxNorm / (totalNorm + eps);
+            using var scale = (maxNorm / (totalNorm + eps)).ToScalar(); // held: see Scalars
             foreach (var gradient in gradients)
             {
                 gradient.mul_(scale);

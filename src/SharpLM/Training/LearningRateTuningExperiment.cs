@@ -1,3 +1,5 @@
+using SharpLM.Numerics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.Training;
@@ -34,14 +36,17 @@ public static class LearningRateTuningExperiment
     static LearningRateTrial RunOne(double learningRate, int steps, long seed)
     {
         using var generator = new Generator((ulong)seed);
-        using var weights = nn.Parameter(5 * randn(10, 10, generator: generator)); // (10, 10)
+        // Held scalars: see Scalars.
+        using var five = 5.ToScalar();
+        using var two = 2.ToScalar();
+        using var weights = nn.Parameter(randn(10, 10, generator: generator).mul_(five)); // (10, 10)
         using var optimizer = new Sgd([weights], learningRate);
         var losses = new List<double>(steps);
         for (int t = 0; t < steps; t++)
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            var loss = weights.pow(2).mean(); // ()
+            var loss = weights.pow(two).mean(); // ()
             losses.Add(loss.item<float>());
             loss.backward();
             optimizer.step();

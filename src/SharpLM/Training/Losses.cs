@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,7 +57,7 @@ public static class Losses
         var maximum = scores.amax([-1], keepdim: true).detach();            // (..., 1)
         // exp_ reuses the shifted copy: it is the only logits-sized tensor the forward pass allocates.
         var sumExp = (scores - maximum).exp_().sum(-1);                      // (...)
-        var logSumExp = sumExp.log_() + maximum.squeeze(-1);                 // (...)
+        var logSumExp = sumExp.log_().add_(maximum.squeeze(-1), Scalars.One); // (...)
         var targetScores = scores.gather(-1, targets.unsqueeze(-1)).squeeze(-1); // (...)
         return logSumExp - targetScores;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -37,7 +38,8 @@ public sealed class Sgd : OptimizerHelper
                 continue;
             }
             var state = (State)_state[parameter.Handle];
-            parameter.add_(gradient, alpha: -lr / Math.Sqrt(state.T + 1)); // eq. 20
+            using var alpha = (-lr / Math.Sqrt(state.T + 1)).ToScalar(); // held: see Scalars
+            parameter.add_(gradient, alpha); // eq. 20
             state.T++;
         }
     }, closure);

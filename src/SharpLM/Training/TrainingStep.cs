@@ -1,4 +1,6 @@
+using SharpLM.Numerics;
 using SharpLM.Precision;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -78,8 +80,16 @@ public sealed class TrainingStep
                 logits = model.call(inputs); // (batch, context, vocab)
             }
             var loss = Losses.CrossEntropy(logits, targets); // (): float32 whatever the logits' dtype
-            (AccumulationSteps == 1 ? loss : loss / AccumulationSteps).backward();
-            lossSum = lossSum is null ? loss.detach() : lossSum + loss.detach();
+            if (AccumulationSteps == 1)
+            {
+                loss.backward();
+            }
+            else
+            {
+                using var steps = AccumulationSteps.ToScalar(); // held: see Scalars
+                loss.div(steps).backward();
+            }
+            lossSum = lossSum is null ? loss.detach() : lossSum.add(loss.detach(), Scalars.One);
         }
         reduction?.Reduce(parameters);
         // The norm is read from the device every step anyway, so it doubles as the NaN/Inf guard.

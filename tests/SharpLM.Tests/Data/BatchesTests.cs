@@ -33,8 +33,8 @@ public sealed class BatchesTests : IDisposable
             Assert.Equal([batchSize, contextLength], x.shape);
             Assert.Equal([batchSize, contextLength], y.shape);
             Assert.Equal(ScalarType.Int64, x.dtype);
-            Assert.True(y.eq(x + 1).all().item<bool>(), "y must be x shifted by one");
-            Assert.True(x[.., 1..].eq(x[.., ..^1] + 1).all().item<bool>(), "x must be a contiguous window");
+            Assert.True(y.eq(x.Plus(1)).all().item<bool>(), "y must be x shifted by one");
+            Assert.True(x[.., 1..].eq(x[.., ..^1].Plus(1)).all().item<bool>(), "x must be a contiguous window");
             foreach (long start in x[.., 0].data<long>())
             {
                 counts[start]++;
@@ -70,7 +70,7 @@ public sealed class BatchesTests : IDisposable
         var targets = new List<long>();
         foreach (var (x, y) in Batches.Sequential(dataset, batchSize: 4, contextLength: 10, CPU))
         {
-            Assert.True(y.eq(x + 1).all().item<bool>());
+            Assert.True(y.eq(x.Plus(1)).all().item<bool>());
             targets.AddRange(y.flatten().data<long>());
         }
         // (103 − 1) / 10 = 10 whole windows: targets 1..100.

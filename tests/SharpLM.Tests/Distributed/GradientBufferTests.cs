@@ -41,7 +41,7 @@ public sealed class GradientBufferTests
         Assert.Equal(parameters.Sum(p => p.numel()), flat.numel());
         Assert.Equal(before, flat.data<float>().ToArray());
         Assert.Equal(before, Gradients(parameters));
-        flat.fill_(3);
+        HeldScalarMath.WithScalar(3, flat.fill_);
         Assert.All(Gradients(parameters), value => Assert.Equal(3, value));
     }
 
@@ -78,7 +78,7 @@ public sealed class GradientBufferTests
         using var buffer = new GradientBuffer();
         buffer.Bind(parameters);
 
-        parameters[3].grad = full_like(parameters[3], 7);
+        parameters[3].grad = HeldScalarMath.WithScalar(7, value => full_like(parameters[3], value));
         var flat = buffer.Bind(parameters);
 
         long offset = parameters.Take(3).Sum(p => p.numel());

@@ -29,7 +29,7 @@ public class SamplerTests
     public void TemperatureSoftmax_EqualsSoftmaxOfScaledLogits()
     {
         var logits = tensor(new float[] { 1, 2, 3, 0.5f });
-        TensorAssert.Close(softmax(logits / 0.7, -1), Sampler.TemperatureSoftmax(logits, 0.7));
+        TensorAssert.Close(softmax(logits.Over(0.7), -1), Sampler.TemperatureSoftmax(logits, 0.7));
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public class CausalSelfAttentionTests
         using var rope = new Rope(Theta, DModel / NumHeads, 32);
         using var attention = new CausalSelfAttention(DModel, NumHeads, rope, generator: generator);
         using var input = randn([2, 5, DModel], generator: generator);
-        using var shiftedPositions = arange(10, 15, ScalarType.Int64).expand(2, 5);
+        using var shiftedPositions = HeldScalarMath.Range(10, 15).expand(2, 5);
 
         using var fromZero = attention.forward(input);
         using var shifted = attention.forward(input, shiftedPositions);

@@ -25,7 +25,7 @@ public class FunctionalTests
     {
         using var generator = new Generator(61);
         using var input = randn([4, 6], generator: generator);
-        using var shifted = input + 100; // exp(100) overflows float32
+        using var shifted = input.Plus(100); // exp(100) overflows float32
 
         using var actual = Functional.Softmax(shifted, -1);
 
@@ -47,7 +47,7 @@ public class FunctionalTests
         using var key = randn([.. leading, 6, 8], generator: generator);
         using var value = randn([.. leading, 6, 5], generator: generator);
         // Every query keeps at least one key, so no row is entirely masked.
-        using var mask = masked ? rand([4, 6], generator: generator).gt(0.4).logical_or(eye(4, 6, ScalarType.Bool)) : null;
+        using var mask = masked ? HeldScalarMath.WithScalar(0.4, rand([4, 6], generator: generator).gt).logical_or(eye(4, 6, ScalarType.Bool)) : null;
 
         using var actual = Functional.ScaledDotProductAttention(query, key, value, mask);
 

@@ -41,7 +41,7 @@ static class NaiveReferences
         long sequenceLength = x.shape[0];
         long dModel = x.shape[1];
         long headSize = dModel / numHeads;
-        var positions = arange(sequenceLength, ScalarType.Int64);
+        var positions = HeldScalarMath.Range(sequenceLength);
         var heads = new List<Tensor>();
         for (int head = 0; head < numHeads; head++)
         {
@@ -54,7 +54,7 @@ static class NaiveReferences
                 q = RotatePairs(q, positions, theta);
                 k = RotatePairs(k, positions, theta);
             }
-            var scores = q.matmul(k.t()) / Math.Sqrt(headSize); // (seq, seq)
+            var scores = q.matmul(k.t()).Over(Math.Sqrt(headSize)); // (seq, seq)
             for (long i = 0; i < sequenceLength; i++)
             {
                 for (long j = i + 1; j < sequenceLength; j++)

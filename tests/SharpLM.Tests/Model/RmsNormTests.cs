@@ -72,7 +72,7 @@ public class RmsNormTests
     {
         using var scope = NewDisposeScope();
         var x = input.to(ScalarType.Float64);
-        var rms = (x.square().mean([-1], keepdim: true) + Eps).sqrt();
+        var rms = x.Squared().mean([-1], keepdim: true).Plus(Eps).sqrt();
         return (x / rms * gain.detach().to(ScalarType.Float64)).MoveToOuterDisposeScope();
     }
 }

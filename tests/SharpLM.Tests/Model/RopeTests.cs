@@ -56,7 +56,7 @@ public class RopeTests
         using var generator = new Generator(53);
         using var rope = new Rope(Theta, 8, 16);
         using var input = randn([2, 7, 8], generator: generator);
-        using var positions = arange(7, ScalarType.Int64);
+        using var positions = HeldScalarMath.Range(7);
 
         using var sequential = rope.forward(input);
         using var explicitPositions = rope.forward(input, positions);

@@ -14,30 +14,30 @@ public class TransformerBlockTests
         using (no_grad())
         {
             // Distinct gains, so that swapping ln1 and ln2 would show.
-            block.AttentionNorm!.Weight.copy_(rand([16], generator: generator) + 0.5);
-            block.FeedForwardNorm!.Weight.copy_(rand([16], generator: generator) + 0.5);
+            block.AttentionNorm!.Weight.copy_(rand([16], generator: generator).Plus(0.5));
+            block.FeedForwardNorm!.Weight.copy_(rand([16], generator: generator).Plus(0.5));
         }
         using var input = randn([2, 6, 16], generator: generator);
 
         using var actual = block.forward(input);
 
         using var scope = NewDisposeScope();
-        var afterAttention = input + block.Attention.forward(block.AttentionNorm!.forward(input)); // eq. 15
-        var expected = afterAttention + block.FeedForward.forward(block.FeedForwardNorm!.forward(afterAttention));
+        var afterAttention = input.Plus(block.Attention.forward(block.AttentionNorm!.forward(input))); // eq. 15
+        var expected = afterAttention.Plus(block.FeedForward.forward(block.FeedForwardNorm!.forward(afterAttention)));
         TensorAssert.Close(expected, actual, 1e-6, 1e-5);
     }
 
     /// <summary>RMSNorm (eq. 4) from TorchSharp built-ins, independent of <see cref="RmsNorm"/>.</summary>
     static Tensor ReferenceRmsNorm(Tensor x, Tensor gain, double eps = 1e-5) =>
-        x * x.square().mean([-1], keepdim: true).add(eps).rsqrt() * gain;
+        x * x.Squared().mean([-1], keepdim: true).Plus(eps).rsqrt() * gain;
 
     static TransformerBlock BlockWithDistinctGains(NormPlacement norm, Generator generator)
     {
         var block = new TransformerBlock(16, 4, 40, new Rope(10_000, 4, 8), generator: generator, norm: norm);
         using (no_grad())
         {
-            block.AttentionNorm?.Weight.copy_(rand([16], generator: generator) + 0.5);
-            block.FeedForwardNorm?.Weight.copy_(rand([16], generator: generator) + 0.5);
+            block.AttentionNorm?.Weight.copy_(rand([16], generator: generator).Plus(0.5));
+            block.FeedForwardNorm?.Weight.copy_(rand([16], generator: generator).Plus(0.5));
         }
         return block;
     }
@@ -52,11 +52,11 @@ public class TransformerBlockTests
         using var actual = block.forward(input);
 
         using var scope = NewDisposeScope();
-        var z = ReferenceRmsNorm(input + block.Attention.forward(input), block.AttentionNorm!.Weight); // z = RMSNorm(x + MHA(x))
-        var expected = ReferenceRmsNorm(z + block.FeedForward.forward(z), block.FeedForwardNorm!.Weight); // y = RMSNorm(z + FFN(z))
+        var z = ReferenceRmsNorm(input.Plus(block.Attention.forward(input)), block.AttentionNorm!.Weight); // z = RMSNorm(x + MHA(x))
+        var expected = ReferenceRmsNorm(z.Plus(block.FeedForward.forward(z)), block.FeedForwardNorm!.Weight); // y = RMSNorm(z + FFN(z))
         TensorAssert.Close(expected, actual, 1e-6, 1e-5);
         // The last operation is the norm: each position's output divided by ln2's gain has unit RMS.
-        var rms = (actual / block.FeedForwardNorm.Weight).square().mean([-1]).sqrt();
+        var rms = (actual / block.FeedForwardNorm.Weight).Squared().mean([-1]).sqrt();
         TensorAssert.Close(ones_like(rms), rms, 1e-4, 1e-4);
     }
 
@@ -72,8 +72,8 @@ public class TransformerBlockTests
         using var scope = NewDisposeScope();
         Assert.Null(block.AttentionNorm);
         Assert.Null(block.FeedForwardNorm);
-        var z = input + block.Attention.forward(input);
-        var expected = z + block.FeedForward.forward(z);
+        var z = input.Plus(block.Attention.forward(input));
+        var expected = z.Plus(block.FeedForward.forward(z));
         TensorAssert.Close(expected, actual, 1e-6, 1e-5);
     }
 

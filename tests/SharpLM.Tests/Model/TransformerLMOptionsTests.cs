@@ -158,7 +158,7 @@ public class TransformerLMOptionsTests
         var lookupGradient = untied.TokenEmbeddings.Weight.grad!;
         var headGradient = untied.LanguageModelHead!.Weight.grad!;
         Assert.True(lookupGradient.abs().sum().item<float>() > 0 && headGradient.abs().sum().item<float>() > 0);
-        TensorAssert.Close(lookupGradient + headGradient, tied.TokenEmbeddings.Weight.grad!, 1e-6, 1e-5);
+        TensorAssert.Close(lookupGradient.Plus(headGradient), tied.TokenEmbeddings.Weight.grad!, 1e-6, 1e-5);
     }
 
     [Fact]

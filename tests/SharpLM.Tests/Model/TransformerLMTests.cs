@@ -99,7 +99,7 @@ public class TransformerLMTests
         using var model = new TransformerLM(Tiny, generator: generator);
         using var tokenIds = randint(Tiny.VocabSize, [3, 5], ScalarType.Int64, generator: generator);
         using var changedLast = tokenIds.clone();
-        changedLast[.., 4] = (tokenIds[.., 4] + 1) % Tiny.VocabSize;
+        changedLast[.., 4] = tokenIds[.., 4].Plus(1).Modulo(Tiny.VocabSize);
 
         using var logits = model.forward(tokenIds);
         using var changedLogits = model.forward(changedLast);

@@ -91,7 +91,7 @@ public class AutocastTests
     public void Softmax_OfBf16Scores_TakesItsStatisticsInFloat32()
     {
         using var generator = new Generator(4);
-        using var scores = (randn([4, 300], generator: generator) * 8).to(ScalarType.BFloat16);
+        using var scores = randn([4, 300], generator: generator).Times(8).to(ScalarType.BFloat16);
 
         using var actual = Functional.Softmax(scores, -1);
 

@@ -90,7 +90,7 @@ public class AdamWKernelTests
     {
         const double lr = 1e-2;
         var parameter = new Parameter(linspace(-1, 1, 37));                // 37 = four vectors and a tail
-        var gradients = Enumerable.Range(1, 5).Select(t => cos(arange(37) * t)).ToList();
+        var gradients = Enumerable.Range(1, 5).Select(t => cos(HeldScalarMath.Range(37, ScalarType.Float32).Times(t))).ToList();
         var optimizer = new SharpLM.Training.AdamW([parameter], lr, Beta1, Beta2, Eps, WeightDecay) { Kernel = AdamWKernel.Fused };
 
         double[] theta = linspace(-1, 1, 37).to_type(ScalarType.Float64).data<double>().ToArray();
@@ -132,8 +132,8 @@ public class AdamWKernelTests
             foreach (var parameters in new[] { referenceParameters, fusedParameters })
             {
                 using var scope = NewDisposeScope();
-                parameters[0].grad = full([5, 9], 0.5 + step, dtype: ScalarType.Float64);
-                parameters[1].grad = arange(45, dtype: ScalarType.Float32).reshape(5, 9).t().mul(0.1 * (step + 1)); // (9, 5), strided
+                parameters[0].grad = HeldScalarMath.WithScalar(0.5 + step, value => full([5, 9], value, dtype: ScalarType.Float64));
+                parameters[1].grad = HeldScalarMath.Range(45, ScalarType.Float32).reshape(5, 9).t().Times(0.1 * (step + 1)); // (9, 5), strided
                 parameters[2].grad = linspace(-2, 2 + step, 40);
             }
             Assert.False(fusedParameters[1].grad!.is_contiguous());

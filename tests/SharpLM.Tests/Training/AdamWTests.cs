@@ -22,8 +22,8 @@ public class AdamWTests
             beforeStep?.Invoke(i);
             optimizer.zero_grad();
             var x = inputs[i];
-            var y = stack([x[0] + x[1], -x[2]]);
-            var loss = (y - model.call(x)).pow(2).sum();
+            var y = stack([x[0].Plus(x[1]), -x[2]]);
+            var loss = (y - model.call(x)).Squared().sum();
             loss.backward();
             optimizer.step();
         }

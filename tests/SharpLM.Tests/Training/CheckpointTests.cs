@@ -18,7 +18,7 @@ public sealed class CheckpointTests : IDisposable
         using var noGrad = no_grad();
         foreach (var parameter in model.parameters())
         {
-            parameter.copy_(randn(parameter.shape, generator: generator) * 0.1);
+            parameter.copy_(randn(parameter.shape, generator: generator).Times(0.1));
         }
         return model;
     }

@@ -14,7 +14,7 @@ public class CrossEntropyKernelTests
     static (Tensor Logits, Tensor Targets) Case(long rows, long vocabularySize, ulong seed, double scale = 3, ScalarType dtype = ScalarType.Float32)
     {
         using var generator = new Generator(seed);
-        var logits = randn([rows, vocabularySize], generator: generator, dtype: dtype).mul_(scale); // (N, V)
+        var logits = randn([rows, vocabularySize], generator: generator, dtype: dtype).Times(scale); // (N, V)
         var targets = randint(vocabularySize, [rows], generator: generator, dtype: ScalarType.Int64);  // (N)
         return (logits, targets);
     }

@@ -14,7 +14,7 @@ public class GradientClippingTests
         var parameters = Enumerable.Range(0, 6).Select(_ => new Parameter(randn(5, 5, generator: generator))).ToList();
         parameters[^1].requires_grad = false;
         var weights = randn(5, 5, generator: generator);
-        var loss = parameters.Select(p => (p * p * weights).sum()).Aggregate((a, b) => a + b) * gradientScale;
+        var loss = parameters.Select(p => (p * p * weights).sum()).Aggregate((a, b) => a.Plus(b)).Times(gradientScale);
         loss.backward();
         return parameters;
     }
@@ -32,7 +32,7 @@ public class GradientClippingTests
         {
             TensorAssert.Close(expected.grad!, actual.grad!, atol: 1e-7);
         }
-        double clippedNorm = Math.Sqrt(ours.Take(5).Sum(p => p.grad!.pow(2).sum().item<float>()));
+        double clippedNorm = Math.Sqrt(ours.Take(5).Sum(p => p.grad!.Squared().sum().item<float>()));
         Assert.Equal(1e-2, clippedNorm, 1e-6);
     }
 
@@ -42,7 +42,7 @@ public class GradientClippingTests
         var parameters = Parameters(seed: 4, gradientScale: 1e-6);
         var before = parameters.Take(5).Select(p => p.grad!.clone()).ToList();
         double norm = GradientClipping.ClipGradNorm(parameters, maxNorm: 1.0);
-        double expectedNorm = Math.Sqrt(before.Sum(g => g.to_type(ScalarType.Float64).pow(2).sum().item<double>()));
+        double expectedNorm = Math.Sqrt(before.Sum(g => g.to_type(ScalarType.Float64).Squared().sum().item<double>()));
         Assert.Equal(expectedNorm, norm, 1e-9);
         foreach (var (original, parameter) in before.Zip(parameters))
         {

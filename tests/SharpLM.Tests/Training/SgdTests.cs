@@ -38,7 +38,7 @@ public class SgdTests
         var first = new Parameter(zeros(1, dtype: ScalarType.Float64));
         var second = new Parameter(zeros(1, dtype: ScalarType.Float64));
         var optimizer = new Sgd([new Sgd.ParamGroup([first], lr: 1.0), new Sgd.ParamGroup([second])], lr: 0.25);
-        (first + second).sum().backward();
+        first.Plus(second).sum().backward();
         optimizer.step();
         Assert.Equal(-1.0, first.item<double>());
         Assert.Equal(-0.25, second.item<double>());

@@ -92,7 +92,7 @@ public class TrainingStepTests
             Calls++;
             foreach (var parameter in parameters)
             {
-                parameter.grad!.mul_(2);
+                HeldScalarMath.WithScalar(2, parameter.grad!.mul_);
             }
         }
     }
