@@ -17,7 +17,7 @@ namespace SharpLM.Model;
 /// quickstart shape (d_model 128) that overhead was most of the step. Here a step is one pass over each weight
 /// matrix with the batch's rows, four weight rows at a time (so four independent FMA chains), keys and values
 /// written straight into the rows' <see cref="LayerKeyValues"/>, and attention over them in place.
-/// Single-threaded: the benchmarks run one thread, and a step's matrices are small. The loops are compiled optimised
+/// Large products are split across libtorch's thread count (1 in the benchmarks, as llama.cpp gets). The loops are compiled optimised
 /// at once (AggressiveOptimization): a tiered first compile ran them several times slower for the first steps.
 /// </remarks>
 internal sealed unsafe class CpuDecodeStep : IDisposable
@@ -31,6 +31,14 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     readonly float* cosines; // (context, dHead), null with NoPE
     readonly float* sines; // (context, dHead)
     readonly float eps;
+
+    /// <summary>Multiply-adds below which a product stays on one thread: about 10 µs of work.</summary>
+    const long MinimumParallelProducts = 1 << 17;
+
+    int threads = 1;
+
+    /// <summary>Workers for the large products; null for libtorch's thread count (tests set it to reach the split path).</summary>
+    internal int? Threads { get; set; }
 
     CpuDecodeStep(TransformerLM model, DecodingWeights weights)
     {
@@ -95,6 +103,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     public Tensor Logits(ReadOnlySpan<long> tokenIds, IReadOnlyList<KeyValueCache> caches)
     {
         int batch = caches.Count;
+        threads = Threads ?? get_num_threads();
         int d = (int)config.DModel;
         int heads = (int)config.NumHeads;
         int dHead = d / heads;
@@ -280,14 +289,33 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     }
 
     /// <summary>
-    /// y[r] ← x[r] Wᵀ for (rows, in) x and an (out, in) weight: four weight rows against two input rows at a time, eight
+    /// y ← x Wᵀ, the output features split between libtorch's thread count of workers when the product is large enough
+    /// to pay for the hand-off (a TinyStories-shape layer's are; the quickstart's run on the calling thread).
+    /// </summary>
+    void MatMul(float* x, float* weight, float* y, int rows, int outFeatures, int inFeatures)
+    {
+        int parts = (long)rows * outFeatures * inFeatures >= MinimumParallelProducts ? Math.Min(threads, outFeatures / 64) : 1;
+        if (parts <= 1)
+        {
+            MatMulRange(x, weight, y, rows, outFeatures, inFeatures, 0, outFeatures);
+            return;
+        }
+        // Slices of whole four-row groups; the last takes the remainder.
+        int slice = (outFeatures / parts + 3) & ~3;
+        nint input = (nint)x, matrix = (nint)weight, output = (nint)y;
+        Parallel.For(0, parts, part => MatMulRange((float*)input, (float*)matrix, (float*)output, rows, outFeatures, inFeatures,
+            part * slice, part == parts - 1 ? outFeatures : Math.Min(outFeatures, (part + 1) * slice)));
+    }
+
+    /// <summary>
+    /// y[r] ← x[r] Wᵀ for (rows, in) x and an (out, in) weight, output features [start, end): four weight rows against two input rows at a time, eight
     /// independent FMA chains, so a batch reads each weight row once (it stays in L1 while every input row passes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void MatMul(float* x, float* weight, float* y, int rows, int outFeatures, int inFeatures)
+    static void MatMulRange(float* x, float* weight, float* y, int rows, int outFeatures, int inFeatures, int start, int end)
     {
-        int o = 0;
-        for (; o + 4 <= outFeatures; o += 4)
+        int o = start;
+        for (; o + 4 <= end; o += 4)
         {
             float* w0 = weight + (long)o * inFeatures;
             float* w1 = w0 + inFeatures;
@@ -337,7 +365,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
                 Store4(y + (long)r * outFeatures + o, a0, a1, a2, a3, input, w0, inFeatures, i);
             }
         }
-        for (; o < outFeatures; o++)
+        for (; o < end; o++)
         {
             for (int r = 0; r < rows; r++)
             {

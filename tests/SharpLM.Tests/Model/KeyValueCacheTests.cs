@@ -149,16 +149,19 @@ public sealed class KeyValueCacheTests
         TensorAssert.Close(Uncached(model, longTokens), step[1, 0], atol: 1e-5, rtol: 0);
     }
 
-    [Fact]
-    public void DecodingWeights_OnShapesOffTheVectorWidth_BatchedStepsMatchEachSequenceAlone()
+    [Theory]
+    [InlineData(20, 2, 36, 61, 1)] // rows and sums that are not whole SIMD vectors
+    [InlineData(128, 4, 384, 300, 3)] // products large enough to split across three workers
+    public void DecodingWeights_BatchedStepsOfThreeRows_MatchEachSequenceAlone(int dModel, int heads, int dFf, int vocabulary, int threads)
     {
-        // d 20, d_ff 36 and vocab 61: rows and sums that are not whole SIMD vectors; three rows, one without a partner.
         using var generator = new Generator(12);
-        var config = new TransformerConfig(61, 12, 20, 2, 2, 36, 10_000);
+        var config = new TransformerConfig(vocabulary, 12, dModel, 2, heads, dFf, 10_000);
         using var model = new TransformerLM(config, generator: generator);
         using var noGrad = no_grad();
         using var weights = new DecodingWeights(model);
-        long[][] sequences = [[.. RandomTokens(3, 13).Select(id => id % 61)], [.. RandomTokens(6, 14).Select(id => id % 61)], [.. RandomTokens(2, 15).Select(id => id % 61)]];
+        weights.Cpu!.Threads = threads;
+        // Three rows with caches of different lengths: one row goes without a partner in the two-row kernel.
+        long[][] sequences = [[.. RandomTokens(3, 13).Select(id => id % vocabulary)], [.. RandomTokens(6, 14).Select(id => id % vocabulary)], [.. RandomTokens(2, 15).Select(id => id % vocabulary)]];
         KeyValueCache[] caches = [.. sequences.Select(_ => new KeyValueCache(model.Config))];
         try
         {
