@@ -196,20 +196,15 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
             new ReadOnlySpan<float>(qkv + d + h * dHead, dHead).CopyTo(new Span<float>(headKeys + position * dHead, dHead));
             new ReadOnlySpan<float>(qkv + 2 * d + h * dHead, dHead).CopyTo(new Span<float>(headValues + position * dHead, dHead));
             int count = position + 1;
+            // q·k for every cached key: the head's keys are the rows of a (count, dHead) matrix.
+            MatMulRange(query, headKeys, scores, 1, count, dHead, 0, count); // (count)
             float max = float.NegativeInfinity;
             for (int j = 0; j < count; j++)
             {
-                float score = Dot(query, headKeys + j * dHead, dHead) * scale;
-                scores[j] = score;
-                max = MathF.Max(max, score);
+                max = MathF.Max(max, scores[j]);
             }
-            float sum = Exponentiate(scores, count, max);
-            float* headOutput = output + h * dHead;
-            new Span<float>(headOutput, dHead).Clear();
-            for (int j = 0; j < count; j++)
-            {
-                Axpy(scores[j] / sum, headValues + j * dHead, headOutput, dHead);
-            }
+            float sum = Exponentiate(scores, count, max, scale);
+            WeightedSum(scores, headValues, count, dHead, 1 / sum, output + h * dHead);
         }
         cache.Advance();
     }
@@ -231,26 +226,73 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
         }
     }
 
-    /// <summary>scores[j] ← exp(scores[j] − max) for j &lt; count; returns their sum.</summary>
+    /// <summary>scores[j] ← exp((scores[j] − max)·scale) for j &lt; count, the softmax numerators of the scaled scores; returns their sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static float Exponentiate(float* scores, int count, float max)
+    static float Exponentiate(float* scores, int count, float max, float scale)
     {
         var shift = Vector256.Create(max);
+        var factor = Vector256.Create(scale);
         var total = Vector256<float>.Zero;
         int j = 0;
         for (; j + 8 <= count; j += 8)
         {
-            var e = SimdMath.ExpOfNonPositive(Vector256.Load(scores + j) - shift);
+            var e = SimdMath.ExpOfNonPositive((Vector256.Load(scores + j) - shift) * factor);
             e.Store(scores + j);
             total += e;
         }
         float sum = Vector256.Sum(total);
         for (; j < count; j++)
         {
-            scores[j] = MathF.Exp(scores[j] - max);
+            scores[j] = MathF.Exp((scores[j] - max) * scale);
             sum += scores[j];
         }
         return sum;
+    }
+
+    /// <summary>
+    /// output ← scale·Σⱼ weights[j]·rows[j] over (count, width) rows: the attention-weighted values. Columns in blocks
+    /// of 32 (four accumulators in registers across all rows), then of 8, then one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void WeightedSum(float* weights, float* rows, int count, int width, float scale, float* output)
+    {
+        var factor = Vector256.Create(scale);
+        int c = 0;
+        for (; c + 32 <= width; c += 32)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < count; j++)
+            {
+                var w = Vector256.Create(weights[j]);
+                float* row = rows + (long)j * width + c;
+                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(row), a0);
+                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(row + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(row + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(row + 24), a3);
+            }
+            (a0 * factor).Store(output + c);
+            (a1 * factor).Store(output + c + 8);
+            (a2 * factor).Store(output + c + 16);
+            (a3 * factor).Store(output + c + 24);
+        }
+        for (; c + 8 <= width; c += 8)
+        {
+            var a = Vector256<float>.Zero;
+            for (int j = 0; j < count; j++)
+            {
+                a = Vector256.FusedMultiplyAdd(Vector256.Create(weights[j]), Vector256.Load(rows + (long)j * width + c), a);
+            }
+            (a * factor).Store(output + c);
+        }
+        for (; c < width; c++)
+        {
+            float a = 0;
+            for (int j = 0; j < count; j++)
+            {
+                a += weights[j] * rows[(long)j * width + c];
+            }
+            output[c] = a * scale;
+        }
     }
 
     /// <summary>SiLU(gate) (eq. 5), times <paramref name="up"/> for SwiGLU (eq. 7), into (count) <paramref name="output"/>.</summary>
@@ -432,22 +474,6 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
             sum += a[i] * b[i];
         }
         return sum;
-    }
-
-    /// <summary>y ← y + a·x over (count).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Axpy(float a, float* x, float* y, int count)
-    {
-        var scale = Vector256.Create(a);
-        int i = 0;
-        for (; i + 8 <= count; i += 8)
-        {
-            Vector256.FusedMultiplyAdd(scale, Vector256.Load(x + i), Vector256.Load(y + i)).Store(y + i);
-        }
-        for (; i < count; i++)
-        {
-            y[i] += a * x[i];
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
