@@ -8,18 +8,21 @@ using static TorchSharp.torch;
 namespace SharpLM.Model;
 
 /// <summary>
-/// The one-token decode step of a float32 model on the CPU as C# SIMD loops over copies of its weights: the
-/// arithmetic of <see cref="TransformerLM.forward(Tensor, IReadOnlyList{KeyValueCache}, DecodingWeights?)"/>, which
+/// The cached forward pass of a float32 model on the CPU (prompts, slid windows and one-token steps) as C# SIMD loops
+/// over copies of its weights: the arithmetic of
+/// <see cref="TransformerLM.forward(Tensor, IReadOnlyList{KeyValueCache}, DecodingWeights?)"/>'s libtorch path, which
 /// stays the reference (tests hold the two together within 1e-5 at every step, for every architecture option).
 /// </summary>
 /// <remarks>
 /// Why: a one-token step through libtorch makes about ninety calls per layer (projections, RoPE, the cache, the
 /// attention kernel, norms, residuals), each a P/Invoke, a dispatch and a managed tensor, 1–2 µs apiece; at the
-/// quickstart shape (d_model 128) that overhead was most of the step. Here a step is one pass over each weight
-/// matrix with the batch's rows, four weight rows at a time (so four independent FMA chains), keys and values
-/// written straight into the rows' <see cref="LayerKeyValues"/>, and attention over them in place.
-/// Large products are split across libtorch's thread count (1 in the benchmarks, as llama.cpp gets). The loops are compiled optimised
-/// at once (AggressiveOptimization): a tiered first compile ran them several times slower for the first steps.
+/// quickstart shape (d_model 128) that overhead was most of the step. Here a pass goes over each weight matrix once
+/// per chunk of token rows, four weight rows against two token rows at a time (eight independent FMA chains), keys
+/// and values go straight into the rows' <see cref="LayerKeyValues"/>, and attention runs over them in place.
+/// Activations live in one buffer kept between calls, so an instance serves one thread at a time (a session's
+/// decoding loop). Large products are split across libtorch's thread count (1 in the benchmarks, as llama.cpp
+/// gets). The loops are compiled optimised at once (AggressiveOptimization): a tiered first compile ran them
+/// several times slower for the first steps.
 /// </remarks>
 internal sealed unsafe class CpuDecodeStep : IDisposable
 {
@@ -37,6 +40,11 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     const long MinimumParallelProducts = 1 << 17;
 
     int threads = 1;
+
+    float[] workspace = [];
+
+    /// <summary>Token rows per pass through the stack: enough to share each weight row, few enough to stay in L2.</summary>
+    const int ChunkRows = 32;
 
     /// <summary>How far ahead of the four weight rows being read <see cref="Prefetch"/> fetches: two groups of four.</summary>
     const int PrefetchRows = 8;
@@ -94,45 +102,74 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
     }
 
     /// <summary>
-    /// Whether a step of one token per row fits here: every cache has float32 CPU storage (a prefill made it) and room
-    /// for the position, and autocast is off.
+    /// Whether rows of <paramref name="sequenceLength"/> new tokens fit here: autocast is off and every cache has, or
+    /// can be given, float32 CPU storage (an empty cache gets it here), with room for the positions.
     /// </summary>
-    public static bool Accepts(IReadOnlyList<KeyValueCache> caches) =>
+    public bool TryPrepare(IReadOnlyList<KeyValueCache> caches, long sequenceLength) =>
         Autocast.ComputeType is null
-        && caches.All(cache => Enumerable.Range(0, cache.LayerCount).All(layer => cache[layer].KeyAddress != 0) && cache.Length < cache.Capacity);
+        && caches.All(cache => cache.Length + sequenceLength <= cache.Capacity
+            && Enumerable.Range(0, cache.LayerCount).All(layer => cache[layer].ReserveCpu(config.NumHeads, config.HeadSize)));
 
-    /// <summary>(batch, vocab) logits of the next token after each row's token <paramref name="tokenIds"/>[b], which joins its cache.</summary>
+    /// <summary>
+    /// (batch·seq, vocab) logits after each of the (batch, seq) row-major <paramref name="tokenIds"/>; row b's tokens
+    /// join <paramref name="caches"/>[b]. Tokens go through the whole stack in chunks of <see cref="ChunkRows"/>, in
+    /// order, so each attends to the keys of every earlier token of its row, cached or in the same chunk.
+    /// </summary>
     /// <exception cref="ArgumentException">A token id lies outside the vocabulary.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public Tensor Logits(ReadOnlySpan<long> tokenIds, IReadOnlyList<KeyValueCache> caches)
+    public Tensor Logits(ReadOnlySpan<long> tokenIds, int sequenceLength, IReadOnlyList<KeyValueCache> caches)
     {
-        int batch = caches.Count;
+        foreach (long id in tokenIds)
+        {
+            if (id < 0 || id >= config.VocabSize)
+            {
+                throw new ArgumentException($"Token id {id} is outside the vocabulary [0, {config.VocabSize}).", nameof(tokenIds));
+            }
+        }
         threads = Threads ?? get_num_threads();
+        var logits = empty([tokenIds.Length, config.VocabSize], ScalarType.Float32); // (batch·seq, vocab)
+        float* output = (float*)RawMemory.Address(logits);
+        for (int first = 0; first < tokenIds.Length; first += ChunkRows)
+        {
+            int rows = Math.Min(ChunkRows, tokenIds.Length - first);
+            Chunk(tokenIds.Slice(first, rows), first, sequenceLength, caches, output + (long)first * config.VocabSize);
+        }
+        return logits;
+    }
+
+    /// <summary>
+    /// The stack over <paramref name="tokenIds"/>, token rows <paramref name="first"/>, … of the (batch, seq) input,
+    /// into their (rows, vocab) logits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Chunk(ReadOnlySpan<long> tokenIds, int first, int sequenceLength, IReadOnlyList<KeyValueCache> caches, float* logits)
+    {
+        int batch = tokenIds.Length;
         int d = (int)config.DModel;
         int heads = (int)config.NumHeads;
         int dHead = d / heads;
         int dFf = (int)config.DFf;
         int gateRows = config.Ffn == FeedForwardKind.Swiglu ? 2 * dFf : dFf;
-        var x = new float[batch * d]; // (batch, d): the residual stream
-        var normed = new float[batch * d];
-        var projected = new float[batch * 3 * d]; // (batch, 3d): q, k, v
-        var attended = new float[batch * d];
-        var sublayer = new float[batch * d];
-        var gates = new float[batch * gateRows]; // (batch, 2·dFf) or (batch, dFf)
-        var activated = new float[batch * dFf];
-        var scores = new float[config.ContextLength];
-        for (int b = 0; b < batch; b++)
+        // One buffer for every activation, kept between calls: a chunk needs up to 400 KB, which as fresh arrays
+        // would land on the large-object heap every step and bring a full collection every few steps.
+        long need = (long)batch * (7 * d + gateRows + dFf) + config.ContextLength;
+        if (workspace.Length < need)
         {
-            long id = tokenIds[b];
-            if (id < 0 || id >= config.VocabSize)
-            {
-                throw new ArgumentException($"Token id {id} is outside the vocabulary [0, {config.VocabSize}).", nameof(tokenIds));
-            }
-            new ReadOnlySpan<float>(embedding + id * d, d).CopyTo(x.AsSpan(b * d, d));
+            workspace = new float[need];
         }
-        fixed (float* xs = x, normedRows = normed, qkv = projected, attention = attended, sublayerRows = sublayer)
-        fixed (float* gateRowsOut = gates, activations = activated, scoreRow = scores)
+        fixed (float* buffer = workspace)
         {
+            float* xs = buffer; // (rows, d): the residual stream
+            float* normedRows = xs + batch * d; // (rows, d)
+            float* qkv = normedRows + batch * d; // (rows, 3d): q, k, v
+            float* attention = qkv + batch * 3 * d; // (rows, d)
+            float* sublayerRows = attention + batch * d; // (rows, d)
+            float* gateRowsOut = sublayerRows + batch * d; // (rows, 2·dFf) or (rows, dFf)
+            float* activations = gateRowsOut + batch * gateRows; // (rows, dFf)
+            float* scoreRow = activations + batch * dFf; // (context)
+            for (int b = 0; b < batch; b++)
+            {
+                new ReadOnlySpan<float>(embedding + tokenIds[b] * d, d).CopyTo(new Span<float>(xs + b * d, d));
+            }
             for (int layer = 0; layer < layers.Length; layer++)
             {
                 var weights = layers[layer];
@@ -141,7 +178,8 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
                 MatMul(attentionInput, weights.Projection, qkv, batch, 3 * d, d);
                 for (int b = 0; b < batch; b++)
                 {
-                    Attend(qkv + b * 3 * d, caches[b][layer], attention + b * d, scoreRow, heads, dHead);
+                    // In row order: a token's key joins its cache before the next token of its sequence attends.
+                    Attend(qkv + b * 3 * d, caches[(first + b) / sequenceLength][layer], attention + b * d, scoreRow, heads, dHead);
                 }
                 MatMul(attention, weights.Output, sublayerRows, batch, d, d);
                 Add(xs, sublayerRows, batch * d);
@@ -165,9 +203,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
                 }
             }
             float* final = finalNorm is null ? xs : Normalise(xs, finalNorm, normedRows, batch, d);
-            var logits = empty([batch, config.VocabSize], ScalarType.Float32); // (batch, vocab)
-            MatMul(final, head, (float*)RawMemory.Address(logits), batch, config.VocabSize, d);
-            return logits;
+            MatMul(final, head, logits, batch, config.VocabSize, d);
         }
     }
 

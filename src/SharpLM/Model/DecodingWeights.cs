@@ -8,7 +8,7 @@ namespace SharpLM.Model;
 /// weight. The state dict keeps CS336's separate q_proj, k_proj, v_proj, w1 and w3; these are copies, taken when the
 /// object is made (under the precision of the decoding that uses it), so a generation or a server session builds
 /// its own and training never sees them. For a float32 model on the CPU they also hold the <see cref="CpuDecodeStep"/>
-/// that runs one-token steps.
+/// that runs the cached passes.
 /// </summary>
 public sealed class DecodingWeights : IDisposable
 {
@@ -23,7 +23,7 @@ public sealed class DecodingWeights : IDisposable
         Cpu = CpuDecodeStep.TryCreate(model, this);
     }
 
-    /// <summary>The C# one-token step, for a float32 model on the CPU made without autocast; else null.</summary>
+    /// <summary>The C# cached pass, for a float32 model on the CPU made without autocast; else null.</summary>
     internal CpuDecodeStep? Cpu { get; }
 
     public LayerDecodingWeights this[int layer] => layers[layer];

@@ -118,6 +118,22 @@ public sealed class LayerKeyValues : IDisposable
 
     internal void Clear() => Length = 0;
 
+    /// <summary>
+    /// Makes float32 CPU storage for (heads, capacity, dHead) keys and values if there is none yet, for
+    /// <see cref="CpuDecodeStep"/>; returns whether the storage is float32 on the CPU (false for a bf16 cache).
+    /// </summary>
+    internal bool ReserveCpu(long heads, long dHead)
+    {
+        if (keys is null || values is null)
+        {
+            Release();
+            keys = zeros([heads, capacity, dHead], ScalarType.Float32).DetachFromDisposeScope();
+            values = zeros([heads, capacity, dHead], ScalarType.Float32).DetachFromDisposeScope();
+            TrackAddresses();
+        }
+        return KeyAddress != 0;
+    }
+
     /// <summary>Counts one more position, whose key and value <see cref="CpuDecodeStep"/> wrote at the addresses.</summary>
     internal void Advance()
     {

@@ -156,10 +156,11 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"{full.Length} cached positions plus {sequenceLength} new ones exceed the context length {Config.ContextLength}.", nameof(tokenIds));
         }
-        if (sequenceLength == 1 && weights?.Cpu is { } step && CpuDecodeStep.Accepts(caches))
+        if (weights?.Cpu is { } step && step.TryPrepare(caches, sequenceLength))
         {
             using var ids = tokenIds.to(ScalarType.Int64);
-            return step.Logits(ids.data<long>().ToArray(), caches).unsqueeze_(1); // (batch, 1, vocab)
+            using var flat = step.Logits(ids.data<long>().ToArray(), (int)sequenceLength, caches); // (batch·seq, vocab)
+            return flat.view(caches.Count, sequenceLength, Config.VocabSize); // (batch, seq, vocab)
         }
         using var scope = NewDisposeScope();
         // The RoPE rotations of every row's positions, gathered once for all layers.

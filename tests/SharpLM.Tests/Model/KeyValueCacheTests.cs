@@ -114,6 +114,25 @@ public sealed class KeyValueCacheTests
         }
     }
 
+    [Fact]
+    public void DecodingWeights_BatchedPrefillAcrossChunks_MatchesTheFullForwardPassOfEachRow()
+    {
+        // 2 × 40 tokens: the C# step's 32-token chunks split both rows, and one chunk holds the end of one and the start of the other.
+        using var generator = new Generator(16);
+        var config = new TransformerConfig(64, 48, 32, 2, 4, 64, 10_000);
+        using var model = new TransformerLM(config, generator: generator);
+        using var noGrad = no_grad();
+        using var weights = new DecodingWeights(model);
+        using var first = new KeyValueCache(model.Config);
+        using var second = new KeyValueCache(model.Config);
+        using var scope = NewDisposeScope();
+        var tokens = tensor(RandomTokens(80, 17), [2, 40]);
+        var prefill = model.forward(tokens, [first, second], weights); // (2, 40, vocab)
+        TensorAssert.Close(model.call(tokens), prefill, atol: 1e-5, rtol: 0);
+        Assert.Equal(40, first.Length);
+        Assert.Equal(40, second.Length);
+    }
+
     [Theory]
     [InlineData(AttentionKernel.Fused)]
     [InlineData(AttentionKernel.Reference)]
