@@ -58,9 +58,15 @@ public sealed record Measurement(double MedianMilliseconds, double BestMilliseco
     public static Measurement Of(IReadOnlyCollection<double> milliseconds)
     {
         ArgumentNullException.ThrowIfNull(milliseconds);
-        var sorted = milliseconds.Order().ToArray();
+        return new(Median(milliseconds), milliseconds.Min());
+    }
+
+    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+    public static double Median(IReadOnlyCollection<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var sorted = values.Order().ToArray();
         int middle = sorted.Length / 2;
-        double median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-        return new(median, sorted[0]);
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }

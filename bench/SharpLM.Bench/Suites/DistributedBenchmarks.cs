@@ -14,14 +14,14 @@ namespace SharpLM.Bench.Suites;
 
 /// <summary>
 /// Data-parallel training on MPI (README "Scale out"), on every MPI library installed: the in-place all-reduce of
-/// the TinyStories model's gradients as training does it (one flat buffer, one call) and one call per tensor; and weak scaling of the training step: tokens/s
-/// of 1 process × 1 thread beside 2 ranks × 1 thread, each rank bound to a core and stepping its own batch, with
-/// the share of the step spent in the reduction (which includes waiting for the slower rank).
+/// the TinyStories model's gradients as training does it (one flat buffer, a few large calls) and one call per tensor; and weak scaling of the
+/// training step: tokens/s of 1 process × 1 thread beside 2 ranks × 1 thread, each rank bound to a core and stepping its own
+/// batch, with the time spent waiting for the slower rank, the reduction's share of the step and its page faults.
 /// </summary>
 public static class DistributedBenchmarks
 {
     const string Suite = "distributed";
-    const int BatchPerRank = 8, StepWarmup = 1, StepIterations = 4, Rounds = 2;
+    const int BatchPerRank = 8, StepWarmup = 3, StepIterations = 6, Rounds = 2;
     const int ReduceWarmup = 2, ReduceIterations = 7;
 
     /// <summary>Set in the ranks: "allreduce" or "steps".</summary>
@@ -70,25 +70,32 @@ public static class DistributedBenchmarks
             $"median (best) of {ReduceIterations} after {ReduceWarmup}, GB/s = gradient bytes ÷ time:");
         Console.WriteLine();
         MarkdownTable.Print(Console.Out,
-            ["library", "as training does it: one flat buffer, one call, ms", "GB/s", $"one call per tensor (≤ {PerTensorChunk:N0} floats), ms", "GB/s"], rows);
+            ["library", $"as training does it: one flat buffer, calls of ≤ {MpiGradientReduction.MaxChunk:N0} floats, ms", "GB/s", $"one call per tensor (≤ {PerTensorChunk:N0} floats), ms", "GB/s"], rows);
     }
 
     static void Scaling(IReadOnlyList<MpiFlavor> flavors)
     {
-        var configurations = new List<(string Name, MpiFlavor? Flavor, int Ranks)> { ("1 process × 1 thread", null, 1) };
-        configurations.AddRange(flavors.Select(f => ($"2 ranks × 1 thread, {MpiLaunchers.Name(f)}", (MpiFlavor?)f, 2)));
+        var configurations = new List<(string Name, int Ranks, bool Mpi, Func<string> Run)>
+        {
+            ("1 process × 1 thread", 1, false, () => ChildProcess.Run(Suite, StepsPart(), [])),
+            (IndependentPair, 2, false, RunIndependentPair),
+        };
+        configurations.AddRange(flavors.Select(f => ($"2 ranks × 1 thread, {MpiLaunchers.Name(f)}", 2, true, (Func<string>)(() => Launch(f, 2, StepsPart())))));
         var steps = configurations.ToDictionary(c => c.Name, _ => new List<double>());
         var reduces = configurations.ToDictionary(c => c.Name, _ => new List<double>());
+        var waits = configurations.ToDictionary(c => c.Name, _ => new List<double>());
+        var faults = configurations.ToDictionary(c => c.Name, _ => new List<double>());
         string? precision = null;
         // The configurations alternate, so that background load falls on all of them alike.
         for (int round = 0; round < Rounds; round++)
         {
-            foreach (var (name, flavor, ranks) in configurations)
+            foreach (var (name, _, _, run) in configurations)
             {
-                var variables = new Dictionary<string, string> { [PartVariable] = "steps" };
-                string output = flavor is { } f ? Launch(f, ranks, variables) : ChildProcess.Run(Suite, variables, []);
+                string output = run();
                 steps[name].AddRange(ChildProcess.Values(output, "step-ms "));
                 reduces[name].AddRange(ChildProcess.Values(output, "reduce-ms "));
+                waits[name].AddRange(ChildProcess.Values(output, "wait-ms "));
+                faults[name].AddRange(ChildProcess.Values(output, "faults "));
                 precision ??= output.Split('\n').FirstOrDefault(l => l.StartsWith("precision ", StringComparison.Ordinal))?["precision ".Length..];
             }
         }
@@ -96,7 +103,7 @@ public static class DistributedBenchmarks
         double single = 0;
         var rows = new List<IReadOnlyList<string>>();
         var targets = new List<IReadOnlyList<string>>();
-        foreach (var (name, _, ranks) in configurations)
+        foreach (var (name, ranks, mpi, _) in configurations)
         {
             var step = Measurement.Of(steps[name]);
             double tokensPerSecond = ranks * BatchPerRank * config.ContextLength / (step.MedianMilliseconds * 1e-3);
@@ -104,10 +111,13 @@ public static class DistributedBenchmarks
             {
                 single = tokensPerSecond;
             }
-            string reduce = reduces[name].Count == 0 ? "" : F(Measurement.Of(reduces[name]).MedianMilliseconds, "F0");
-            string share = reduces[name].Count == 0 ? "" : F(100 * Measurement.Of(reduces[name]).MedianMilliseconds / step.MedianMilliseconds, "F1") + "%";
-            rows.Add([name, Ms(step), F(tokensPerSecond, "N0"), F(tokensPerSecond / single, "F2") + "×", reduce, share]);
-            if (ranks > 1)
+            bool reduced = reduces[name].Count > 0;
+            string wait = reduced ? F(Measurement.Of(waits[name]).MedianMilliseconds, "F0") : "";
+            string reduce = reduced ? F(Measurement.Of(reduces[name]).MedianMilliseconds, "F0") : "";
+            string share = reduced ? F(100 * Measurement.Of(reduces[name]).MedianMilliseconds / step.MedianMilliseconds, "F1") + "%" : "";
+            string pageFaults = reduced ? $"{F(Measurement.Median(faults[name]), "F0")} (at most {F(faults[name].Max(), "F0")})" : "";
+            rows.Add([name, Ms(step), F(tokensPerSecond, "N0"), F(tokensPerSecond / single, "F2") + "×", wait, reduce, share, pageFaults]);
+            if (mpi)
             {
                 double speedUp = tokensPerSecond / single;
                 targets.Add([$"{name} ÷ 1 process × 1 thread (tokens/s)", F(speedUp, "F2") + "×", "≥ 1.8×", speedUp >= 1.8 ? "met" : "MISSED"]);
@@ -117,9 +127,24 @@ public static class DistributedBenchmarks
             $"Training step of the TinyStories model ({precision}), batch {BatchPerRank} × {config.ContextLength} per rank, each rank bound to one core; " +
             $"median (best) of {Rounds} alternating rounds × {StepIterations} steps after {StepWarmup}, timed on rank 0 from a barrier:"));
         Console.WriteLine();
-        MarkdownTable.Print(Console.Out, ["job", "step ms", "tokens/s", "speed-up", "reduce ms", "reduce share of the step"], rows);
+        MarkdownTable.Print(Console.Out,
+            ["job", "step ms", "tokens/s", "speed-up", "waiting for the slower rank, ms", "reduce ms", "reduce share of the step", "page faults in the reduction"], rows);
         Console.WriteLine();
         MarkdownTable.Print(Console.Out, ["target", "measured", "goal", "result"], targets);
+    }
+
+    const string IndependentPair = "2 processes × 1 thread without MPI, one per core (no reduction: the machine's ceiling)";
+
+    static Dictionary<string, string> StepsPart() => new() { [PartVariable] = "steps" };
+
+    /// <summary>Two unrelated training processes at once, each pinned to its own core; the first one's output.</summary>
+    static string RunIndependentPair()
+    {
+        var pair = Enumerable.Range(0, 2)
+            .Select(core => Task.Run(() => ChildProcess.Run(Suite, StepsPart(), ["taskset", "-c", core.ToString(CultureInfo.InvariantCulture)])))
+            .ToArray();
+        Task.WaitAll(pair);
+        return pair[0].Result;
     }
 
     static string Launch(MpiFlavor flavor, int ranks, Dictionary<string, string> variables)
@@ -145,7 +170,7 @@ public static class DistributedBenchmarks
         List<Parameter> parameters = [.. model.parameters()];
         using (NewDisposeScope())
         {
-            parameters.Select(p => p.sum()).Aggregate((a, b) => a + b).backward();
+            parameters.Select(p => p.sum()).Aggregate((a, b) => a.add(b, Scalars.One)).backward();
         }
         for (int i = 0; i < ReduceWarmup + ReduceIterations; i++)
         {
@@ -189,7 +214,7 @@ public static class DistributedBenchmarks
         using var modelGenerator = new Generator(1);
         using var model = new TransformerLM(config, CPU, generator: modelGenerator);
         using var optimizer = new SharpLM.Training.AdamW(model.parameters(), 1e-3, 0.9, 0.95, 1e-8, 0.1);
-        var reduction = group is null ? null : new TimedReduction(group.GradientReduction);
+        var reduction = group is null ? null : new TimedReduction(group.GradientReduction, group);
         var step = new TrainingStep(model, optimizer, precision.Precision, gradientClip: 1.0, reduction: reduction);
         // Each rank its own batch, as data-parallel training draws them.
         using var dataGenerator = new Generator((ulong)(10 + rank));
@@ -206,7 +231,8 @@ public static class DistributedBenchmarks
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step-ms {milliseconds}"));
                 if (reduction is not null)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reduce-ms {reduction.LastMilliseconds}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"reduce-ms {reduction.LastMilliseconds}\nwait-ms {reduction.LastWaitMilliseconds}\nfaults {reduction.LastPageFaults}"));
                 }
             }
         }
@@ -217,15 +243,31 @@ public static class DistributedBenchmarks
     }
 
     /// <summary>The reduction training uses, timed.</summary>
-    sealed class TimedReduction(IGradientReduction inner) : IGradientReduction
+    sealed class TimedReduction(IGradientReduction inner, IProcessGroup group) : IGradientReduction
     {
         public double LastMilliseconds { get; private set; }
+
+        public double LastWaitMilliseconds { get; private set; }
+
+        public long LastPageFaults { get; private set; }
 
         public void Reduce(IReadOnlyList<Parameter> parameters)
         {
             long start = Stopwatch.GetTimestamp();
+            group.Barrier();
+            LastWaitMilliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            long faults = MinorPageFaults();
+            start = Stopwatch.GetTimestamp();
             inner.Reduce(parameters);
             LastMilliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            LastPageFaults = MinorPageFaults() - faults;
+        }
+
+        /// <summary>Field 10 of /proc/self/stat (after the parenthesised command name).</summary>
+        static long MinorPageFaults()
+        {
+            string stat = File.ReadAllText("/proc/self/stat");
+            return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture);
         }
     }
 

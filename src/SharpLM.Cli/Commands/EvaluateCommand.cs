@@ -35,7 +35,7 @@ internal sealed class EvaluateCommand : Command
     {
         var output = parse.InvocationConfiguration.Output;
         var target = Devices.Parse(parse.GetValue(device)!);
-        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), target);
+        using var trained = TrainedModels.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), target, parse.InvocationConfiguration.Error);
         string dataPath = parse.GetRequiredValue(data);
         bool asJson = parse.GetValue(json);
         // JSON output stays one object: progress goes to the error stream then.

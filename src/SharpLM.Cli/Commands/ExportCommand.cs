@@ -31,7 +31,7 @@ internal sealed class ExportCommand : Command
         var weights = ExportDTypes.Parse(parse.GetValue(dtype)!);
         var kind = ModelExport.ParseFormat(parse.GetRequiredValue(format));
         string target = parse.GetRequiredValue(outPath);
-        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), TorchSharp.torch.CPU);
+        using var trained = TrainedModels.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), TorchSharp.torch.CPU, parse.InvocationConfiguration.Error);
         ModelExport.Write(trained, kind, weights, target);
         parse.InvocationConfiguration.Output.WriteLine(
             $"wrote {target} ({new FileInfo(target).Length / 1e6:F2} MB, {kind.ToString().ToLowerInvariant()}, {weights.ToString().ToLowerInvariant()}, " +

@@ -68,11 +68,7 @@ internal sealed class GenerateCommand : Command
         };
         // Before anything is printed: a bad option is one error line, not a prompt followed by one.
         options.Validate();
-        using var trained = TrainedModel.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!));
-        foreach (string skipped in trained.Skipped)
-        {
-            error.WriteLine($"warning: {skipped}");
-        }
+        using var trained = TrainedModels.Load(parse.GetRequiredValue(checkpoint), parse.GetValue(tokenizer), Devices.Parse(parse.GetValue(device)!), error);
         string text = parse.GetValue(prompt)!;
         int samples = parse.GetValue(numSamples);
         // One sample streams as it comes; several would interleave, so they are printed whole, one after another.
@@ -98,9 +94,13 @@ internal sealed class GenerateCommand : Command
         if (parse.GetValue(stats))
         {
             var s = run.Stats;
-            error.WriteLine(FormattableString.Invariant(
-                $"prefill: {s.PromptTokens} tokens in {s.PrefillTime.TotalMilliseconds:F1} ms, {s.PrefillTokensPerSecond:F1} tokens/s; decode: {s.DecodedTokens} tokens in {s.DecodeTime.TotalMilliseconds:F1} ms, {s.DecodeTokensPerSecond:F1} tokens/s"));
+            error.WriteLine($"prefill: {Throughput(s.PromptTokens, s.PrefillTime, s.PrefillTokensPerSecond)}; decode: {Throughput(s.DecodedTokens, s.DecodeTime, s.DecodeTokensPerSecond)}");
         }
         return ExitCodes.Success;
     }
+
+    /// <summary>"N tokens in T ms, R tokens/s", without a rate for no tokens (0 / 0 s is not a speed).</summary>
+    static string Throughput(int tokens, TimeSpan time, double tokensPerSecond) => tokens == 0
+        ? "0 tokens"
+        : FormattableString.Invariant($"{tokens} tokens in {time.TotalMilliseconds:F1} ms, {tokensPerSecond:F1} tokens/s");
 }

@@ -65,7 +65,7 @@ internal sealed class ServeCommand : Command
         var error = parse.InvocationConfiguration.Error;
         string run = parse.GetRequiredValue(checkpoint);
         var target = Devices.Parse(parse.GetValue(device)!);
-        using var trained = TrainedModel.Load(run, parse.GetValue(tokenizer), target);
+        using var trained = TrainedModels.Load(run, parse.GetValue(tokenizer), target, error);
         var options = new ServerOptions
         {
             Host = parse.GetValue(host)!,

@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 namespace SharpLM.Distributed;
 
 /// <summary>
-/// Parameters' gradients as views of one flat float32 buffer, so that one MPI call reduces them all: over the
-/// TinyStories model's 22.7M floats, one call took a half to a third of the time of 41 (one a tensor) while other
-/// work shared the cores, and 10–20% more on the idle machine (bench `distributed`); fewer calls are fewer points
-/// where a descheduled rank stalls the others. Autograd accumulates into a gradient that exists in place, and
+/// Parameters' gradients as views of one flat float32 buffer, so that a few large MPI calls reduce them all (see
+/// <see cref="MpiGradientReduction.MaxChunk"/>): over the TinyStories model's 22.7M floats, one call took a half to
+/// a third of the time of 41 (one a tensor) while other work shared the cores, and 10–20% more on the idle machine
+/// (bench `distributed`); fewer calls are fewer points where a descheduled rank stalls the others. Autograd accumulates into a gradient that exists in place, and
 /// zero_grad zeroes it in place, so once bound the gradients stay in the buffer from step to step; the first
 /// backward (which makes them) or anything that replaces one is seen by its address, and they are bound again
 /// with their values.

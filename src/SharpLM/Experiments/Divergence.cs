@@ -3,7 +3,8 @@ using SharpLM.Training;
 namespace SharpLM.Experiments;
 
 /// <summary>
-/// When a run has diverged: its loss became NaN or infinite, or rose above <see cref="Factor"/> times the first
+/// When a run has diverged: its loss or gradient norm became NaN or infinite (the trainer logs the step that stopped
+/// it so), or its loss rose above <see cref="Factor"/> times the first
 /// loss it logged, the untrained model's step-0 validation loss when there is one (a model that learns nothing
 /// stays near its start; one that blows up leaves it, often before its first training-loss line).
 /// The sweep applies the rule while a run trains, to stop it early; compare applies it to finished runs.
@@ -31,7 +32,9 @@ public sealed record Divergence(double Factor = Divergence.DefaultFactor)
     public bool IsDiverged(IEnumerable<MetricRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        return FirstBreach(records.SelectMany(r => new[] { r.ValLoss, r.TrainLoss }).OfType<double>()) is not null;
+        var all = records.ToList();
+        return all.Any(r => r.GradientNorm is { } norm && !double.IsFinite(norm)) ||
+            FirstBreach(all.SelectMany(r => new[] { r.ValLoss, r.TrainLoss }).OfType<double>()) is not null;
     }
 }
 

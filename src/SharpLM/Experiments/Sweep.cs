@@ -176,7 +176,7 @@ public sealed class Sweep
     void WriteReport()
     {
         var started = Enumerable.Range(0, points.Count).Where(i => File.Exists(new RunDirectory(ConfigFor(points[i]).RunDirectory!).ConfigPath)).ToList();
-        // A run the sweep stopped is diverged whatever its records show (a NaN loss is never logged); the others by the rule.
+        // A run the sweep stopped is diverged whatever its records show (it may stop one before its loss is logged); the others by the rule.
         var runs = started.Select(i => RunSummary.Load(ConfigFor(points[i]).RunDirectory!, Rule,
             states[i].Status == SweepRunState.Diverged ? true : null, points[i].Name)).ToList();
         var rows = ComparisonReport.Rows(runs, started.Select(i => points[i].Name).ToList(), started.Select(i => states[i].Status).ToList());

@@ -120,6 +120,19 @@ public sealed class Trainer(
             return path;
         }
 
+        // The step whose loss or gradient norm stopped the run, logged as it was (NaN or ∞), so the metrics say why the
+        // run ended and `compare` marks it diverged; curves skip the non-finite values.
+        void RecordBreakdown(long step, double gradientNorm, double? trainLoss) => Record(new MetricRecord
+        {
+            Step = step,
+            Seconds = Seconds(),
+            TrainingSeconds = trainingSeconds,
+            TokensSeen = tokensSeen,
+            TrainLoss = trainLoss,
+            LearningRate = optimizer.ParamGroups.First().LearningRate,
+            GradientNorm = gradientNorm,
+        });
+
         TrainingOutcome Stop(TrainingStopReason reason, long step, string? message) =>
             new(reason, step, lastEvaluation, lastTrainLoss, lastCheckpoint, message);
 
@@ -169,6 +182,7 @@ public sealed class Trainer(
             var result = trainingStep.Take(() => Batches.GetBatch(train, config.BatchSize, config.ContextLength, device, sampler), logNow);
             if (!result.Applied)
             {
+                RecordBreakdown(step, result.GradientNorm, trainLoss: null);
                 return Stop(TrainingStopReason.NonFiniteLoss, step,
                     $"the gradient norm became {result.GradientNorm} at step {step}; stopped before the update. " +
                     $"The last good checkpoint is {lastCheckpoint ?? run.LatestCheckpoint() ?? "(none yet)"}. Try a lower learning rate.");
@@ -188,6 +202,7 @@ public sealed class Trainer(
             {
                 if (!double.IsFinite(currentLoss))
                 {
+                    RecordBreakdown(step + 1, gradientNorm, currentLoss);
                     return Stop(TrainingStopReason.NonFiniteLoss, step + 1,
                         $"the training loss became {currentLoss} at step {step + 1}. The last good checkpoint is {lastCheckpoint ?? run.LatestCheckpoint() ?? "(none yet)"}.");
                 }

@@ -178,6 +178,18 @@ public sealed class RunHygieneCommandTests : IDisposable
         Assert.Contains($"warning: {latest} is unreadable (", generated.Error, StringComparison.Ordinal);
         Assert.Contains($"using {previous} instead", generated.Error, StringComparison.Ordinal);
 
+        // Every verb that reads a run says so too.
+        string text = Path.Combine(directory, $"eval-{damage}.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("Once upon a time there was a little dog. ", 20)));
+        var evaluated = CliRun.Of("evaluate", "--checkpoint", run, "--data", text);
+        var exported = CliRun.Of("export", "--checkpoint", run, "--format", "safetensors", "--out", Path.Combine(directory, $"export-{damage}.safetensors"));
+        foreach (var result in new[] { evaluated, exported })
+        {
+            Assert.True(result.ExitCode == ExitCodes.Success, result.Error);
+            Assert.Contains($"warning: {latest} is unreadable (", result.Error, StringComparison.Ordinal);
+        }
+        Assert.Contains($"from {previous}", exported.Output, StringComparison.Ordinal);
+
         var resumed = CliRun.Of("train", "--resume", "--run-dir", run, "--steps", "12");
         Assert.True(resumed.ExitCode == ExitCodes.Success, resumed.Error + resumed.Output);
         Assert.Contains($"warning: {latest} is unreadable (", resumed.Error, StringComparison.Ordinal);

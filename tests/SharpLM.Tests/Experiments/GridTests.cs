@@ -74,6 +74,14 @@ public sealed class GridTests
     }
 
     [Fact]
+    public void Divergence_OfRecords_IncludesAStepStoppedOnANonFiniteGradientNorm()
+    {
+        MetricRecord[] records = [new() { Step = 0, ValLoss = 7.6 }, new() { Step = 10, TrainLoss = 6.1, GradientNorm = 0.8 }];
+        Assert.False(new Divergence(1.5).IsDiverged(records));
+        Assert.True(new Divergence(1.5).IsDiverged([.. records, new() { Step = 11, GradientNorm = double.PositiveInfinity }]));
+    }
+
+    [Fact]
     public void ConfigDifferences_NameOnlyTheKeysThatVary()
     {
         var a = new TrainingConfig { MaxLearningRate = 1e-3, RunDirectory = "a", Threads = 1 };

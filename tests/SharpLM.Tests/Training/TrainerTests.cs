@@ -243,6 +243,11 @@ public sealed class TrainerTests : IDisposable
 
         Assert.Equal(TrainingStopReason.NonFiniteLoss, outcome.Reason);
         Assert.Contains("step", outcome.Message, StringComparison.Ordinal);
+        // The step that stopped it is logged as it was, so the run reads as diverged afterwards (compare).
+        var last = MetricRecord.ReadAll(exploding.Run.MetricsPath)[^1];
+        Assert.Equal(outcome.Step, last.Step);
+        Assert.True(last.TrainLoss is { } loss && !double.IsFinite(loss) || last.GradientNorm is { } norm && !double.IsFinite(norm), last.ToJson());
+        Assert.True(new SharpLM.Experiments.Divergence().IsDiverged(MetricRecord.ReadAll(exploding.Run.MetricsPath)));
         Assert.Null(exploding.Run.LatestCheckpoint());
         Assert.Equal(2, Checkpoint.Load(parts.Run.CheckpointPath(2), parts.Model, parts.Optimizer));
     }

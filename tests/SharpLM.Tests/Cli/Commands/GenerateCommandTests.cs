@@ -20,6 +20,15 @@ public sealed class GenerateCommandTests(TrainedRunFixture run)
     }
 
     [Fact]
+    public void Generate_WithOneTokenTakenFromThePrefill_ReportsNoDecodeRate()
+    {
+        var result = CliRun.Of("generate", "--checkpoint", run.Run, "--prompt", "Once", "--max-tokens", "1", "--ignore-eos", "--stats");
+        Assert.True(result.ExitCode == ExitCodes.Success, result.Error);
+        Assert.Matches(@"prefill: \d+ tokens in [\d.]+ ms, [\d.]+ tokens/s; decode: 0 tokens\r?\n", result.Error);
+        Assert.DoesNotContain("NaN", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Generate_WithZeroSamples_IsAUsageError()
     {
         var result = CliRun.Of("generate", "--checkpoint", run.Run, "--num-samples", "0");
