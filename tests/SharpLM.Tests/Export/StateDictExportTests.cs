@@ -76,19 +76,30 @@ public sealed class StateDictExportTests(TrainedRunFixture run)
         Assert.All(answer["dtypes"]!.AsObject(), entry => Assert.Equal(torchDType, entry.Value!.GetValue<string>()));
     }
 
+    /// <param name="architecture">Options of handout §7.3 and §7.5 as config keys, e.g. "norm=none,final_norm=false"; empty is the handout's model.</param>
     [PyTorchTheory]
-    [InlineData("pt")]
-    [InlineData("safetensors")]
-    public void Import_AModelInitialisedAndSavedInPyTorch_EvaluatesAsPyTorchDoes(string extension)
+    [InlineData("pt", "")]
+    [InlineData("safetensors", "")]
+    [InlineData("pt", "norm=post")]
+    [InlineData("pt", "norm=none,final_norm=false")]
+    [InlineData("pt", "position=nope")]
+    [InlineData("pt", "ffn=silu")]
+    [InlineData("pt", "tie_embeddings=true")]
+    public void Import_AModelInitialisedAndSavedInPyTorch_EvaluatesAsPyTorchDoes(string extension, string architecture)
     {
         using var trained = TrainedModel.Load(run.Run, null, CPU);
         var config = PyTorchConfig(trained.Tokenizer.VocabularySize);
-        string pt = Path.Combine(run.Directory, $"pytorch-init-{extension}.pt");
-        string safetensors = Path.Combine(run.Directory, $"pytorch-init-{extension}.safetensors");
+        foreach (string[] option in architecture.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=')))
+        {
+            config[option[0]] = option[1] is "true" or "false" ? JsonValue.Create(option[1] == "true") : JsonValue.Create(option[1]);
+        }
+        string name = $"{extension}-{architecture.Replace('=', '-').Replace(',', '-')}";
+        string pt = Path.Combine(run.Directory, $"pytorch-init-{name}.pt");
+        string safetensors = Path.Combine(run.Directory, $"pytorch-init-{name}.safetensors");
         PythonTorch.Run(new JsonObject { ["mode"] = "init", ["config"] = config.DeepClone(), ["seed"] = 3, ["pt"] = pt, ["safetensors"] = safetensors });
-        string configPath = Path.Combine(run.Directory, $"pytorch-config-{extension}.json");
+        string configPath = Path.Combine(run.Directory, $"pytorch-config-{name}.json");
         File.WriteAllText(configPath, config.ToJsonString());
-        string imported = Path.Combine(run.Directory, $"imported-{extension}");
+        string imported = Path.Combine(run.Directory, $"imported-{name}");
 
         var import = CliRun.Of("import", "--state-dict", extension == "pt" ? pt : safetensors, "--model-config", configPath,
             "--tokenizer", Path.Combine(run.Run, "tokenizer"), "--out", imported);

@@ -7,7 +7,9 @@ Reads one JSON request on stdin and prints one JSON answer:
   {"mode": "init", "config": {...}, "seed": N, "pt": PATH, "safetensors": PATH}
       -> {"keys": [...]}: random CS336 weights saved with torch.save and as safetensors.
 The forward pass is written out from the CS336 handout (RMSNorm, RoPE on adjacent pairs, causal attention, SwiGLU),
-independent of SharpLM's code.
+independent of SharpLM's code, with the architecture options of its ablations (section 7.3) and weight tying (7.5) as
+config keys: "norm" pre|post|none, "final_norm", "position" rope|nope, "ffn" swiglu|silu, "tie_embeddings"; a missing
+key means the handout's model.
 """
 import json
 import math
@@ -67,28 +69,51 @@ def rope(x, theta):
     return torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1).flatten(-2)
 
 
+def options(config):
+    return (config.get("norm", "pre"), config.get("final_norm", True), config.get("position", "rope"),
+            config.get("ffn", "swiglu"), config.get("tie_embeddings", False))
+
+
 def forward(w, config, ids):
     """(batch, seq) ids -> (batch, seq, vocab) logits, in float32."""
     heads, d_model = config["num_heads"], config["d_model"]
+    norm, final_norm, position, ffn, tied = options(config)
     d_head = d_model // heads
     batch, seq = ids.shape
     x = w["token_embeddings.weight"][ids]
     causal = torch.ones(seq, seq, dtype=torch.bool).tril()
     for layer in range(config["num_layers"]):
         p = f"layers.{layer}."
-        a = rms_norm(x, w[p + "ln1.weight"])
 
-        def split(name):
-            return (a @ w[p + f"attn.{name}.weight"].T).view(batch, seq, heads, d_head).transpose(1, 2)
+        def attention(a):
+            def split(name):
+                return (a @ w[p + f"attn.{name}.weight"].T).view(batch, seq, heads, d_head).transpose(1, 2)
 
-        q, k, v = rope(split("q_proj"), config["rope_theta"]), rope(split("k_proj"), config["rope_theta"]), split("v_proj")
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(d_head)
-        attended = torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1) @ v
-        x = x + attended.transpose(1, 2).reshape(batch, seq, d_model) @ w[p + "attn.output_proj.weight"].T
-        f = rms_norm(x, w[p + "ln2.weight"])
-        gate = f @ w[p + "ffn.w1.weight"].T
-        x = x + ((gate * torch.sigmoid(gate)) * (f @ w[p + "ffn.w3.weight"].T)) @ w[p + "ffn.w2.weight"].T
-    return rms_norm(x, w["ln_final.weight"]) @ w["lm_head.weight"].T
+            q, k, v = split("q_proj"), split("k_proj"), split("v_proj")
+            if position == "rope":
+                q, k = rope(q, config["rope_theta"]), rope(k, config["rope_theta"])
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(d_head)
+            attended = torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1) @ v
+            return attended.transpose(1, 2).reshape(batch, seq, d_model) @ w[p + "attn.output_proj.weight"].T
+
+        def feed_forward(f):
+            gate = f @ w[p + "ffn.w1.weight"].T
+            silu = gate * torch.sigmoid(gate)
+            hidden = silu * (f @ w[p + "ffn.w3.weight"].T) if ffn == "swiglu" else silu  # eq. 25 without w3
+            return hidden @ w[p + "ffn.w2.weight"].T
+
+        if norm == "pre":    # z = x + MHA(RMSNorm(x)), y = z + FFN(RMSNorm(z)) (eq. 15)
+            x = x + attention(rms_norm(x, w[p + "ln1.weight"]))
+            x = x + feed_forward(rms_norm(x, w[p + "ln2.weight"]))
+        elif norm == "post":  # z = RMSNorm(x + MHA(x)), y = RMSNorm(z + FFN(z))
+            x = rms_norm(x + attention(x), w[p + "ln1.weight"])
+            x = rms_norm(x + feed_forward(x), w[p + "ln2.weight"])
+        else:
+            x = x + attention(x)
+            x = x + feed_forward(x)
+    if final_norm:
+        x = rms_norm(x, w["ln_final.weight"])
+    return x @ w["token_embeddings.weight" if tied else "lm_head.weight"].T
 
 
 def loss(request):
@@ -115,18 +140,24 @@ def init(request):
     def normal(*shape):
         return torch.randn(*shape, generator=generator) * 0.2
 
+    norm, final_norm, _, ffn, tied = options(config)
     weights = {"token_embeddings.weight": normal(vocab, d)}
     for layer in range(config["num_layers"]):
         p = f"layers.{layer}."
-        weights[p + "ln1.weight"] = 1 + 0.1 * normal(d)
+        if norm != "none":
+            weights[p + "ln1.weight"] = 1 + 0.1 * normal(d)
         for name in ("q_proj", "k_proj", "v_proj", "output_proj"):
             weights[p + f"attn.{name}.weight"] = normal(d, d)
-        weights[p + "ln2.weight"] = 1 + 0.1 * normal(d)
+        if norm != "none":
+            weights[p + "ln2.weight"] = 1 + 0.1 * normal(d)
         weights[p + "ffn.w1.weight"] = normal(ff, d)
         weights[p + "ffn.w2.weight"] = normal(d, ff)
-        weights[p + "ffn.w3.weight"] = normal(ff, d)
-    weights["ln_final.weight"] = 1 + 0.1 * normal(d)
-    weights["lm_head.weight"] = normal(vocab, d)
+        if ffn == "swiglu":
+            weights[p + "ffn.w3.weight"] = normal(ff, d)
+    if final_norm:
+        weights["ln_final.weight"] = 1 + 0.1 * normal(d)
+    if not tied:
+        weights["lm_head.weight"] = normal(vocab, d)
     torch.save(weights, request["pt"])
     write_safetensors(request["safetensors"], weights)
     return {"keys": sorted(weights)}
