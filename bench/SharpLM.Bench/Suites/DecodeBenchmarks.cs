@@ -14,7 +14,8 @@ namespace SharpLM.Bench.Suites;
 
 /// <summary>
 /// Greedy decoding of 256 new tokens after a 64-token prompt, batch 1, 1 thread: SharpLM's KV-cache path
-/// (<see cref="BatchDecoder"/>, as `sharplm generate` runs it) beside llama.cpp (LLamaSharp 0.30.0, CPU backend) on
+/// (<see cref="BatchDecoder"/> with the session's <see cref="DecodingWeights"/>, as `sharplm generate` runs it, so
+/// the float32 one-token steps are the C# <c>CpuDecodeStep</c>) beside llama.cpp (LLamaSharp 0.30.0, CPU backend) on
 /// the same random weights exported to an f32 GGUF, with an f32 KV cache. Prefill is the prompt's pass; decode the
 /// 255 one-token passes after it. Both models get context_length 512 so that the 320 positions fit without sliding.
 /// </summary>
@@ -107,6 +108,7 @@ public static class DecodeBenchmarks
     static (DecodeTiming Timing, int[] Tokens) SharpLMGreedy(TransformerLM model, int[] prompt)
     {
         using var noGrad = no_grad();
+        using var weights = new DecodingWeights(model);
         using var sequence = new DecodingSequence(model.Config, prompt);
         var tokens = new List<int>();
         var clock = Stopwatch.StartNew();
@@ -114,7 +116,7 @@ public static class DecodeBenchmarks
         for (int i = 0; i < NewTokens; i++)
         {
             using var scope = NewDisposeScope();
-            var logits = BatchDecoder.NextLogits(model, [sequence]); // (1, vocab)
+            var logits = BatchDecoder.NextLogits(model, [sequence], weights); // (1, vocab)
             int next = Sampler.Sample(logits[0], temperature: 0, topP: 1, generator: null);
             if (i == 0)
             {

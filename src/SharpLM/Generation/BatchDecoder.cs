@@ -4,14 +4,16 @@ using static TorchSharp.torch;
 namespace SharpLM.Generation;
 
 /// <summary>
-/// Next-token logits for many sequences at once: those with one new token share one batched decode step (their
-/// caches may differ in length), those with more (a prompt, a window slid past the context) are prefilled one
-/// by one. The caller runs it under <c>no_grad</c> and the precision's <see cref="Precision.Autocast"/>.
+/// Next-token logits for many sequences at once: sequences with the same number of new tokens share one forward
+/// pass (their caches may differ in length), so every one-token decode step is one batch, and so are prompts of
+/// equal length arriving together; a window slid past the context is a prefill of its own length. The caller runs
+/// it under <c>no_grad</c> and the precision's <see cref="Precision.Autocast"/>.
 /// </summary>
 public static class BatchDecoder
 {
+    /// <param name="weights">The model's fused decoding weights, made under the same precision; null to use its own.</param>
     /// <returns>(sequences, vocab) float32 logits of each sequence's next token.</returns>
-    public static Tensor NextLogits(TransformerLM model, IReadOnlyList<DecodingSequence> sequences)
+    public static Tensor NextLogits(TransformerLM model, IReadOnlyList<DecodingSequence> sequences, DecodingWeights? weights = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sequences);
@@ -22,30 +24,26 @@ public static class BatchDecoder
         var device = model.TokenEmbeddings.Weight.device;
         using var scope = NewDisposeScope();
         var inputs = sequences.Select(sequence => sequence.TakePending()).ToArray();
-        var rows = new Tensor[sequences.Count];
-        var stepping = Enumerable.Range(0, sequences.Count).Where(i => inputs[i].Length == 1).ToArray();
-        if (stepping.Length > 0)
-        {
-            var ids = tensor(stepping.Select(i => inputs[i][0]).ToArray(), device: device).unsqueeze(1); // (stepping, 1)
-            var logits = model.forward(ids, [.. stepping.Select(i => sequences[i].Cache)]); // (stepping, 1, vocab)
-            if (stepping.Length == sequences.Count)
-            {
-                // Every sequence stepped (the usual decode step): the rows are already in order.
-                return logits.select(1, 0).to(ScalarType.Float32).MoveToOuterDisposeScope(); // (sequences, vocab)
-            }
-            for (int row = 0; row < stepping.Length; row++)
-            {
-                rows[stepping[row]] = logits[row, -1];
-            }
-        }
-        foreach (int i in Enumerable.Range(0, sequences.Count).Where(i => inputs[i].Length > 1))
-        {
-            var ids = tensor(inputs[i], device: device).unsqueeze(0); // (1, pending)
-            rows[i] = model.forward(ids, [sequences[i].Cache])[0, -1]; // (vocab)
-        }
-        if (rows.Any(row => row is null))
+        if (inputs.Any(input => input.Length == 0))
         {
             throw new InvalidOperationException("a sequence had no new token to feed; add the sampled token before the next step.");
+        }
+        var rows = new Tensor[sequences.Count];
+        foreach (var group in Enumerable.Range(0, sequences.Count).GroupBy(i => inputs[i].Length))
+        {
+            int[] members = [.. group];
+            int length = group.Key;
+            var ids = tensor([.. members.SelectMany(i => inputs[i])], [members.Length, length], device: device); // (members, length)
+            var logits = model.forward(ids, [.. members.Select(i => sequences[i].Cache)], weights).select(1, length - 1); // (members, vocab)
+            if (members.Length == sequences.Count)
+            {
+                // One group (the usual decode step): the rows are already in order.
+                return logits.to(ScalarType.Float32).MoveToOuterDisposeScope(); // (sequences, vocab)
+            }
+            for (int row = 0; row < members.Length; row++)
+            {
+                rows[members[row]] = logits.select(0, row); // (vocab)
+            }
         }
         return stack(rows).to(ScalarType.Float32).MoveToOuterDisposeScope(); // (sequences, vocab)
     }

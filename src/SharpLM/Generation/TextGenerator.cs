@@ -107,11 +107,12 @@ public static class TextGenerator
         using var noGrad = no_grad();
         using var autocast = Autocast.Enter(PrecisionChoice.Resolve(options.Precision, device).Precision);
         model.eval();
+        using var weights = new DecodingWeights(model);
 
         using var prefilled = new DecodingSequence(model.Config, PromptTokens(tokenizer, prompt, options));
         int promptTokens = prefilled.PendingCount;
         var clock = Stopwatch.StartNew();
-        using var promptLogits = BatchDecoder.NextLogits(model, [prefilled]); // (1, vocab)
+        using var promptLogits = BatchDecoder.NextLogits(model, [prefilled], weights); // (1, vocab)
         var prefillTime = clock.Elapsed;
 
         var results = new GenerationResult[sampleCount];
@@ -123,7 +124,7 @@ public static class TextGenerator
                 .Select(sample => new Completion(prefilled.Fork(), tokenizer, options, options.Seed + sample)).ToArray();
             try
             {
-                decoded += Decode(model, batch, promptLogits[0], first, onText);
+                decoded += Decode(model, weights, batch, promptLogits[0], first, onText);
                 for (int i = 0; i < batch.Length; i++)
                 {
                     results[first + i] = batch[i].ToResult();
@@ -141,7 +142,7 @@ public static class TextGenerator
     }
 
     /// <summary>Runs a batch of completions of one prompt to their ends; returns how many tokens went through decode steps.</summary>
-    static int Decode(TransformerLM model, Completion[] batch, Tensor promptLogits, int firstIndex, Action<int, string>? onText)
+    static int Decode(TransformerLM model, DecodingWeights weights, Completion[] batch, Tensor promptLogits, int firstIndex, Action<int, string>? onText)
     {
         void Accept(int i, Tensor logits)
         {
@@ -162,7 +163,7 @@ public static class TextGenerator
         while (Enumerable.Range(0, batch.Length).Where(i => batch[i].Finish is null).ToArray() is { Length: > 0 } active)
         {
             using var scope = NewDisposeScope();
-            var logits = BatchDecoder.NextLogits(model, [.. active.Select(i => batch[i].Sequence)]); // (active, vocab)
+            var logits = BatchDecoder.NextLogits(model, [.. active.Select(i => batch[i].Sequence)], weights); // (active, vocab)
             decoded += active.Length;
             for (int row = 0; row < active.Length; row++)
             {

@@ -1,3 +1,4 @@
+using SharpLM.Numerics;
 using static TorchSharp.torch;
 
 namespace SharpLM.Model;
@@ -30,6 +31,8 @@ public sealed class KeyValueCache : IDisposable
     public int Length => layers[0].Length;
 
     public LayerKeyValues this[int layer] => layers[layer];
+
+    internal int LayerCount => layers.Length;
 
     /// <summary>Forgets every position (storage is kept for the next prefill).</summary>
     public void Clear()
@@ -71,6 +74,16 @@ public sealed class LayerKeyValues : IDisposable
 
     public int Length { get; private set; }
 
+    internal int Capacity => capacity;
+
+    /// <summary>
+    /// Addresses of the float32 CPU key and value storage, for <see cref="CpuDecodeStep"/>; 0 before the first
+    /// <see cref="Append"/> or when the storage is of another dtype or device.
+    /// </summary>
+    internal nint KeyAddress { get; private set; }
+
+    internal nint ValueAddress { get; private set; }
+
     /// <summary>
     /// Stores the (heads, seq, dHead) keys and values of the next seq positions and returns views of every cached
     /// position's, (heads, Length, dHead). Storage takes the dtype of the first keys: bf16 under bf16 autocast.
@@ -95,6 +108,7 @@ public sealed class LayerKeyValues : IDisposable
             Release();
             keys = zeros([key.shape[0], capacity, key.shape[^1]], key.dtype, key.device).DetachFromDisposeScope();
             values = zeros([value.shape[0], capacity, value.shape[^1]], value.dtype, value.device).DetachFromDisposeScope();
+            TrackAddresses();
         }
         keys.narrow(1, Length, count).copy_(key);
         values.narrow(1, Length, count).copy_(value);
@@ -104,12 +118,47 @@ public sealed class LayerKeyValues : IDisposable
 
     internal void Clear() => Length = 0;
 
+    /// <summary>
+    /// Makes float32 CPU storage for (heads, capacity, dHead) keys and values if there is none yet, for
+    /// <see cref="CpuDecodeStep"/>; returns whether the storage is float32 on the CPU (false for a bf16 cache).
+    /// </summary>
+    internal bool ReserveCpu(long heads, long dHead)
+    {
+        if (keys is null || values is null)
+        {
+            Release();
+            keys = zeros([heads, capacity, dHead], ScalarType.Float32).DetachFromDisposeScope();
+            values = zeros([heads, capacity, dHead], ScalarType.Float32).DetachFromDisposeScope();
+            TrackAddresses();
+        }
+        return KeyAddress != 0;
+    }
+
+    /// <summary>Counts one more position, whose key and value <see cref="CpuDecodeStep"/> wrote at the addresses.</summary>
+    internal void Advance()
+    {
+        if (Length >= capacity)
+        {
+            throw new InvalidOperationException($"the cache's {capacity} positions are full; clear it and prefill the last window.");
+        }
+        Length++;
+    }
+
+    void TrackAddresses()
+    {
+        bool raw = keys is not null && values is not null
+            && RawMemory.IsContiguousCpu(keys, ScalarType.Float32) && RawMemory.IsContiguousCpu(values, ScalarType.Float32);
+        KeyAddress = raw ? RawMemory.Address(keys!) : 0;
+        ValueAddress = raw ? RawMemory.Address(values!) : 0;
+    }
+
     internal void CopyTo(LayerKeyValues target)
     {
         target.Release();
         target.keys = keys?.clone().DetachFromDisposeScope();
         target.values = values?.clone().DetachFromDisposeScope();
         target.Length = Length;
+        target.TrackAddresses();
     }
 
     void Release()
@@ -118,6 +167,7 @@ public sealed class LayerKeyValues : IDisposable
         values?.Dispose();
         keys = null;
         values = null;
+        TrackAddresses();
     }
 
     public void Dispose() => Release();

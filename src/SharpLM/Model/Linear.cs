@@ -39,14 +39,29 @@ public sealed class Linear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        if (input.shape.Length == 0 || input.shape[^1] != InFeatures)
+        ArgumentNullException.ThrowIfNull(input);
+        // size(-1), not shape: one native call instead of an array per token in decoding.
+        if (input.dim() == 0 || input.size(-1) != InFeatures)
         {
             throw new ArgumentException(
                 $"Linear expects a last dimension of {InFeatures}, got shape [{string.Join(", ", input.shape)}].", nameof(input));
         }
+        return Apply(input, weight);
+    }
+
+    /// <summary>
+    /// x Wᵀ for (..., in) x and an (out, in) weight in the compute type. libtorch's linear, not matmul with a transposed
+    /// view: on one thread its one-token product with a 1344 × 512 weight took 58 µs against 69–91 µs.
+    /// </summary>
+    internal static Tensor Apply(Tensor input, Tensor weight)
+    {
+        if (Autocast.ComputeType is null)
+        {
+            return nn.functional.linear(input, weight); // (..., out): no casts, so no temporaries to scope
+        }
         using var scope = NewDisposeScope();
         var x = Autocast.ForMatmul(input); // (..., in)
         var w = Autocast.ForMatmul(weight); // (out, in)
-        return x.matmul(w.t()).MoveToOuterDisposeScope(); // (..., out)
+        return nn.functional.linear(x, w).MoveToOuterDisposeScope(); // (..., out)
     }
 }

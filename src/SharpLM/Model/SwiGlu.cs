@@ -1,3 +1,4 @@
+using SharpLM.Precision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,9 +48,33 @@ public sealed class SwiGlu : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var gate = w1.call(input); // (..., dFf)
+        return Gate(w1.call(input), w3.call(input)).MoveToOuterDisposeScope(); // (..., d)
+    }
+
+    /// <summary>The same network with <see cref="FuseGateAndUp"/>'s weight: W1 x and W3 x in one product.</summary>
+    public Tensor forward(Tensor input, Tensor gateAndUp)
+    {
+        ArgumentNullException.ThrowIfNull(gateAndUp);
+        using var scope = NewDisposeScope();
+        var both = Linear.Apply(input, gateAndUp); // (..., 2·dFf)
+        return Gate(both.narrow(-1, 0, DFf), both.narrow(-1, DFf, DFf)).MoveToOuterDisposeScope(); // (..., d)
+    }
+
+    /// <summary>
+    /// W1 and W3 stacked into one (2·dFf, dModel) weight, in the autocast compute type, for decoding. A copy: whoever
+    /// fuses it owns it and fuses again after the weights change.
+    /// </summary>
+    public Tensor FuseGateAndUp()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return Autocast.ForMatmul(cat([w1.Weight, w3.Weight], 0)).MoveToOuterDisposeScope(); // (2·dFf, d)
+    }
+
+    /// <summary>W2(SiLU(gate) ⊙ up) for the (..., dFf) products W1 x and W3 x.</summary>
+    Tensor Gate(Tensor gate, Tensor up)
+    {
         var silu = gate * gate.sigmoid(); // eq. 5
-        var hidden = silu * w3.call(input); // (..., dFf)
-        return w2.call(hidden).MoveToOuterDisposeScope(); // (..., d)
+        return w2.call(silu * up); // (..., d)
     }
 }

@@ -83,45 +83,49 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         return Apply(input, tokenPositions);
     }
 
-    /// <summary>(batch, seq, dModel) → (batch, seq, dModel), row b continuing the sequence cached in <paramref name="caches"/>[b].</summary>
-    public Tensor forward(Tensor input, Tensor tokenPositions, IReadOnlyList<LayerKeyValues> caches)
+    /// <summary>
+    /// (batch, seq, dModel) → (batch, seq, dModel), row b continuing the sequence cached in <paramref name="caches"/>[b],
+    /// rotated by <paramref name="angles"/> (see <see cref="CausalSelfAttention"/>); <paramref name="weights"/>, when
+    /// given, are this block's fused decoding weights (<see cref="DecodingWeights"/>).
+    /// </summary>
+    public Tensor forward(Tensor input, RotaryAngles? angles, IReadOnlyList<LayerKeyValues> caches, LayerDecodingWeights? weights = null)
     {
-        ArgumentNullException.ThrowIfNull(tokenPositions);
         ArgumentNullException.ThrowIfNull(caches);
-        return Apply(input, tokenPositions, caches);
+        return Apply(input, x => attention.forward(x, angles, caches, weights?.Projection),
+            weights?.GateAndUp is { } gateAndUp && feedForward is SwiGlu swiGlu ? x => swiGlu.forward(x, gateAndUp) : feedForward.call);
     }
 
-    Tensor Apply(Tensor input, Tensor? tokenPositions, IReadOnlyList<LayerKeyValues>? caches = null)
+    Tensor Apply(Tensor input, Tensor? tokenPositions) =>
+        Apply(input, x => tokenPositions is null ? attention.call(x) : attention.forward(x, tokenPositions), feedForward.call);
+
+    Tensor Apply(Tensor input, Func<Tensor, Tensor> attend, Func<Tensor, Tensor> feedForward)
     {
         using var scope = NewDisposeScope();
-        Tensor Attend(Tensor x) => tokenPositions is null ? attention.call(x)
-            : caches is null ? attention.forward(x, tokenPositions)
-            : attention.forward(x, tokenPositions, caches);
         var output = Norm switch // (..., seq, d)
         {
-            NormPlacement.Pre => PreNorm(input, Attend),
-            NormPlacement.Post => PostNorm(input, Attend),
-            _ => NoNorm(input, Attend),
+            NormPlacement.Pre => PreNorm(input, attend, feedForward),
+            NormPlacement.Post => PostNorm(input, attend, feedForward),
+            _ => NoNorm(input, attend, feedForward),
         };
         return output.MoveToOuterDisposeScope();
     }
 
-    Tensor PreNorm(Tensor input, Func<Tensor, Tensor> attend)
+    Tensor PreNorm(Tensor input, Func<Tensor, Tensor> attend, Func<Tensor, Tensor> feedForward)
     {
         // add(…, One), not +: see Scalars.
         var afterAttention = input.add(attend(attentionNorm!.call(input)), Scalars.One); // eq. 15
-        return afterAttention.add(feedForward.call(feedForwardNorm!.call(afterAttention)), Scalars.One);
+        return afterAttention.add(feedForward(feedForwardNorm!.call(afterAttention)), Scalars.One);
     }
 
-    Tensor PostNorm(Tensor input, Func<Tensor, Tensor> attend)
+    Tensor PostNorm(Tensor input, Func<Tensor, Tensor> attend, Func<Tensor, Tensor> feedForward)
     {
         var afterAttention = attentionNorm!.call(input.add(attend(input), Scalars.One)); // z = RMSNorm(x + MHA(x))
-        return feedForwardNorm!.call(afterAttention.add(feedForward.call(afterAttention), Scalars.One)); // y = RMSNorm(z + FFN(z))
+        return feedForwardNorm!.call(afterAttention.add(feedForward(afterAttention), Scalars.One)); // y = RMSNorm(z + FFN(z))
     }
 
-    Tensor NoNorm(Tensor input, Func<Tensor, Tensor> attend)
+    Tensor NoNorm(Tensor input, Func<Tensor, Tensor> attend, Func<Tensor, Tensor> feedForward)
     {
         var afterAttention = input.add(attend(input), Scalars.One);
-        return afterAttention.add(feedForward.call(afterAttention), Scalars.One);
+        return afterAttention.add(feedForward(afterAttention), Scalars.One);
     }
 }

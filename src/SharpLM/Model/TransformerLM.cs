@@ -131,38 +131,65 @@ public sealed class TransformerLM : nn.Module<Tensor, Tensor>
             return languageModelHead.call(normalised);
         }
         // Tied: logits = h Eᵀ, the embedding matrix (vocab, d) used as the head's (out, in) weight.
-        return Autocast.ForMatmul(normalised).matmul(Autocast.ForMatmul(tokenEmbeddings.Weight).t());
+        return Linear.Apply(normalised, tokenEmbeddings.Weight);
     }
 
     /// <summary>
     /// Maps (batch, seq) token ids to (batch, seq, vocab) logits, where row b continues the sequence whose earlier
     /// positions <paramref name="caches"/>[b] holds: its tokens sit at positions cache.Length, …, cache.Length+seq−1
     /// and their keys and values join the cache. With empty caches this is a prefill and equals <see cref="forward(Tensor)"/>.
+    /// <paramref name="weights"/>, when given, are this model's fused <see cref="DecodingWeights"/>; the logits agree.
     /// </summary>
     /// <exception cref="ArgumentException">The caches do not match the rows, or a row would outgrow its cache.</exception>
-    public Tensor forward(Tensor tokenIds, IReadOnlyList<KeyValueCache> caches)
+    public Tensor forward(Tensor tokenIds, IReadOnlyList<KeyValueCache> caches, DecodingWeights? weights = null)
     {
+        ArgumentNullException.ThrowIfNull(tokenIds);
         ArgumentNullException.ThrowIfNull(caches);
-        if (tokenIds.dim() != 2 || tokenIds.shape[0] != caches.Count)
+        if (tokenIds.dim() != 2 || tokenIds.size(0) != caches.Count)
         {
             throw new ArgumentException(
                 $"Cached decoding expects ({caches.Count}, seq) token ids, one row per cache, got shape [{string.Join(", ", tokenIds.shape)}].", nameof(tokenIds));
         }
-        long sequenceLength = tokenIds.shape[1];
+        long sequenceLength = tokenIds.size(1);
         if (caches.FirstOrDefault(cache => cache.Length + sequenceLength > Config.ContextLength) is { } full)
         {
             throw new ArgumentException(
                 $"{full.Length} cached positions plus {sequenceLength} new ones exceed the context length {Config.ContextLength}.", nameof(tokenIds));
         }
+        if (weights?.Cpu is { } step && step.TryPrepare(caches, sequenceLength))
+        {
+            using var ids = tokenIds.to(ScalarType.Int64);
+            using var flat = step.Logits(ids.data<long>().ToArray(), (int)sequenceLength, caches); // (batch·seq, vocab)
+            return flat.view(caches.Count, sequenceLength, Config.VocabSize); // (batch, seq, vocab)
+        }
         using var scope = NewDisposeScope();
-        var starts = tensor(caches.Select(cache => (long)cache.Length).ToArray(), device: tokenIds.device).unsqueeze(1); // (batch, 1)
-        using var end = sequenceLength.ToScalar(); // held: see Scalars
-        var positions = arange(Scalars.Zero, end, Scalars.One, ScalarType.Int64, tokenIds.device).add(starts, Scalars.One); // (batch, seq)
+        // The RoPE rotations of every row's positions, gathered once for all layers.
+        var angles = layers[0].Attention.Rope is { } rope ? RowAngles(rope, caches, sequenceLength, tokenIds.device).ForHeads() : null; // (batch or 1, seq, 1, dHead)
         var hidden = tokenEmbeddings.call(tokenIds); // (batch, seq, d)
+        var layerCaches = new LayerKeyValues[caches.Count];
         for (int layer = 0; layer < layers.Count; layer++)
         {
-            hidden = layers[layer].forward(hidden, positions, [.. caches.Select(cache => cache[layer])]); // (batch, seq, d)
+            for (int row = 0; row < layerCaches.Length; row++)
+            {
+                layerCaches[row] = caches[row][layer];
+            }
+            hidden = layers[layer].forward(hidden, angles, layerCaches, weights?[layer]); // (batch, seq, d)
         }
         return Head(hidden).MoveToOuterDisposeScope(); // (batch, seq, vocab)
+    }
+
+    /// <summary>
+    /// Rows that all start at one position (one sequence, or several in step) share views of the tables, (seq, dHead);
+    /// otherwise each row's are gathered, (batch, seq, dHead).
+    /// </summary>
+    static RotaryAngles RowAngles(Rope rope, IReadOnlyList<KeyValueCache> caches, long sequenceLength, Device device)
+    {
+        int start = caches[0].Length;
+        if (caches.All(cache => cache.Length == start))
+        {
+            return rope.Angles(start, sequenceLength);
+        }
+        long[] positions = [.. caches.SelectMany(cache => Enumerable.Range(cache.Length, (int)sequenceLength).Select(position => (long)position))];
+        return rope.Angles(tensor(positions, [caches.Count, sequenceLength], device: device)); // (batch, seq)
     }
 }

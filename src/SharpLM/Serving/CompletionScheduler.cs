@@ -123,6 +123,7 @@ public sealed class CompletionScheduler : IDisposable
     {
         using var noGrad = no_grad();
         using var autocast = Autocast.Enter(precision);
+        using var weights = new DecodingWeights(model);
         while (true)
         {
             Entry[] batch;
@@ -150,17 +151,17 @@ public sealed class CompletionScheduler : IDisposable
             }
             if (batch.Length > 0)
             {
-                Step(batch);
+                Step(batch, weights);
             }
         }
     }
 
-    void Step(Entry[] batch)
+    void Step(Entry[] batch, DecodingWeights weights)
     {
         using var scope = NewDisposeScope();
         try
         {
-            var logits = BatchDecoder.NextLogits(model, [.. batch.Select(entry => entry.Completion.Sequence)]); // (batch, vocab)
+            var logits = BatchDecoder.NextLogits(model, [.. batch.Select(entry => entry.Completion.Sequence)], weights); // (batch, vocab)
             for (int row = 0; row < batch.Length; row++)
             {
                 var entry = batch[row];
