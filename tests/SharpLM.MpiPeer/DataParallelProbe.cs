@@ -64,10 +64,9 @@ public static class DataParallelProbe
         using var reduction = new MpiGradientReduction(group, maxChunk);
         var parameters = counts.Select(count => new TorchSharp.Modules.Parameter(zeros(count))).ToList();
         // Held scalars: see SharpLM.Numerics.Scalars.
-        using var total = counts.Sum().ToScalar();
         using var thousand = 1000.ToScalar();
         using var factor = (group.Rank + 1).ToScalar();
-        using var values = arange(Scalars.Zero, total, Scalars.One, ScalarType.Int64).remainder(thousand).to_type(ScalarType.Float32).mul_(factor);
+        using var values = Scalars.Range(0, counts.Sum(), ScalarType.Int64).remainder(thousand).to_type(ScalarType.Float32).mul_(factor);
         var slices = values.split(counts.Select(c => (long)c).ToArray());
         for (int i = 0; i < parameters.Count; i++)
         {

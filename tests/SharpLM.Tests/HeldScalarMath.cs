@@ -38,12 +38,7 @@ public static class HeldScalarMath
     public static Tensor Squared(this Tensor a) => a.mul(a);
 
     /// <summary>start, start + 1, …, end − 1.</summary>
-    public static Tensor Range(long start, long end, ScalarType dtype = ScalarType.Int64)
-    {
-        using var first = start.ToScalar();
-        using var stop = end.ToScalar();
-        return arange(first, stop, Scalars.One, dtype);
-    }
+    public static Tensor Range(long start, long end, ScalarType dtype = ScalarType.Int64) => Scalars.Range(start, end, dtype);
 
     /// <summary>0, 1, …, end − 1.</summary>
     public static Tensor Range(long end, ScalarType dtype = ScalarType.Int64) => Range(0, end, dtype);

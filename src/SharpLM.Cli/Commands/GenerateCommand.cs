@@ -40,17 +40,9 @@ internal sealed class GenerateCommand : Command
         Options.Add(batchSize);
         Options.Add(ignoreEos);
         Options.Add(stats);
-        numSamples.Validators.Add(AtLeastOne);
-        batchSize.Validators.Add(AtLeastOne);
+        numSamples.Validators.Add(OptionValidators.AtLeastOne);
+        batchSize.Validators.Add(OptionValidators.AtLeastOne);
         SetAction(Run);
-    }
-
-    static void AtLeastOne(OptionResult result)
-    {
-        if (result.GetValueOrDefault<int>() < 1)
-        {
-            result.AddError($"{result.Option.Name} must be at least 1.");
-        }
     }
 
     int Run(ParseResult parse)

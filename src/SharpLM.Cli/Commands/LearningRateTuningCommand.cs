@@ -23,13 +23,7 @@ internal sealed class LearningRateTuningCommand : Command
         Options.Add(learningRates);
         Options.Add(steps);
         Options.Add(seed);
-        steps.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1)
-            {
-                result.AddError("--steps must be at least 1.");
-            }
-        });
+        steps.Validators.Add(OptionValidators.AtLeastOne);
         SetAction(Run);
     }
 

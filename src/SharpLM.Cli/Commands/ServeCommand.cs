@@ -39,8 +39,8 @@ internal sealed class ServeCommand : Command
         Options.Add(maxPromptTokens);
         Options.Add(device);
         Options.Add(precision);
-        maxBatch.Validators.Add(AtLeastOne);
-        maxPromptTokens.Validators.Add(AtLeastOne);
+        maxBatch.Validators.Add(OptionValidators.AtLeastOne);
+        maxPromptTokens.Validators.Add(OptionValidators.AtLeastOne);
         port.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 0 or > 65535)
@@ -49,14 +49,6 @@ internal sealed class ServeCommand : Command
             }
         });
         SetAction(Run);
-    }
-
-    static void AtLeastOne(OptionResult result)
-    {
-        if (result.GetValueOrDefault<int>() < 1)
-        {
-            result.AddError($"{result.Option.Name} must be at least 1.");
-        }
     }
 
     async Task<int> Run(ParseResult parse, CancellationToken cancellation)

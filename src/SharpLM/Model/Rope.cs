@@ -39,14 +39,9 @@ public sealed class Rope : nn.Module<Tensor, Tensor, Tensor>
         using (NewDisposeScope())
         {
             // Angles in float64 so that large positions keep their precision before the cast.
-            // Held scalars: see Scalars.
-            using var zero = 0.ToScalar();
-            using var two = 2.ToScalar();
-            using var pairEnd = dK.ToScalar();
-            using var exponent = (-Math.Log(theta) / dK).ToScalar();
-            using var positionEnd = maxSeqLen.ToScalar();
-            var inverseFrequency = arange(zero, pairEnd, two, ScalarType.Float64, device).mul_(exponent).exp_(); // (dK/2): Θ^(−2k/d)
-            var positions = arange(zero, positionEnd, Scalars.One, ScalarType.Float64, device); // (maxSeqLen)
+            using var exponent = (-Math.Log(theta) / dK).ToScalar(); // held: see Scalars
+            var inverseFrequency = Scalars.Range(0, dK, ScalarType.Float64, device, step: 2).mul_(exponent).exp_(); // (dK/2): Θ^(−2k/d)
+            var positions = Scalars.Range(0, maxSeqLen, ScalarType.Float64, device); // (maxSeqLen)
             var angles = outer(positions, inverseFrequency); // (maxSeqLen, dK/2)
             ScalarType tableType = dtype ?? get_default_dtype();
             var cosines = angles.cos();

@@ -20,4 +20,13 @@ public static class Scalars
 
     /// <summary>1, alive for the whole process: the alpha of a plain <c>add(other, One)</c>.</summary>
     public static Scalar One { get; } = 1.ToScalar();
+
+    /// <summary>start, start + step, … below end: <c>arange</c> with its bounds held through the call.</summary>
+    public static torch.Tensor Range(long start, long end, torch.ScalarType dtype, torch.Device? device = null, long step = 1)
+    {
+        using var first = start.ToScalar();
+        using var stop = end.ToScalar();
+        using var stride = step.ToScalar();
+        return torch.arange(first, stop, stride, dtype, device);
+    }
 }
