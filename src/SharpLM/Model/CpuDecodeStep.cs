@@ -17,7 +17,7 @@ namespace SharpLM.Model;
 /// Why: a one-token step through libtorch makes about ninety calls per layer (projections, RoPE, the cache, the
 /// attention kernel, norms, residuals), each a P/Invoke, a dispatch and a managed tensor, 1–2 µs apiece; at the
 /// quickstart shape (d_model 128) that overhead was most of the step. Here a pass goes over each weight matrix once
-/// per chunk of token rows, four weight rows against two token rows at a time (eight independent FMA chains), keys
+/// per chunk of token rows, four weight rows against four token rows at a time (sixteen independent FMA chains), keys
 /// and values go straight into the rows' <see cref="LayerKeyValues"/>, and attention runs over them in place.
 /// Activations live in one buffer kept between calls, so an instance serves one thread at a time (a session's
 /// decoding loop). Large products are split across libtorch's thread count (1 in the benchmarks, as llama.cpp
@@ -230,12 +230,7 @@ internal sealed unsafe class CpuDecodeStep : IDisposable
             new ReadOnlySpan<float>(qkv + 2 * d + h * dHead, dHead).CopyTo(new Span<float>(headValues + position * dHead, dHead));
             int count = position + 1;
             // q·k for every cached key: the head's keys are the rows of a (count, dHead) matrix.
-            MatMulRange(query, headKeys, scores, 1, count, dHead, 0, count); // (count)
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < count; j++)
-            {
-                max = MathF.Max(max, scores[j]);
-            }
+            float max = Scores(query, headKeys, scores, count, dHead); // (count)
             float sum = Exponentiate(scores, count, max, scale);
             WeightedSum(scores, headValues, count, dHead, 1 / sum, output + h * dHead);
         }

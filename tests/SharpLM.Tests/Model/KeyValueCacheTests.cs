@@ -169,9 +169,11 @@ public sealed class KeyValueCacheTests
     }
 
     [Theory]
-    [InlineData(20, 2, 36, 61, 1)] // rows and sums that are not whole SIMD vectors
-    [InlineData(128, 4, 384, 300, 3)] // products large enough to split across three workers
-    public void DecodingWeights_BatchedStepsOfThreeRows_MatchEachSequenceAlone(int dModel, int heads, int dFf, int vocabulary, int threads)
+    [InlineData(20, 2, 36, 61, 1, 3)] // rows and sums that are not whole SIMD vectors; no four-row block
+    [InlineData(20, 2, 36, 61, 1, 6)] // one four-row block of the product kernel and two rows left over
+    [InlineData(128, 4, 384, 300, 3, 3)] // products large enough to split across three workers
+    [InlineData(128, 4, 384, 300, 3, 5)]
+    public void DecodingWeights_BatchedSteps_MatchEachSequenceAlone(int dModel, int heads, int dFf, int vocabulary, int threads, int rows)
     {
         using var generator = new Generator(12);
         var config = new TransformerConfig(vocabulary, 12, dModel, 2, heads, dFf, 10_000);
@@ -179,8 +181,8 @@ public sealed class KeyValueCacheTests
         using var noGrad = no_grad();
         using var weights = new DecodingWeights(model);
         weights.Cpu!.Threads = threads;
-        // Three rows with caches of different lengths: one row goes without a partner in the two-row kernel.
-        long[][] sequences = [[.. RandomTokens(3, 13).Select(id => id % vocabulary)], [.. RandomTokens(6, 14).Select(id => id % vocabulary)], [.. RandomTokens(2, 15).Select(id => id % vocabulary)]];
+        // Rows with caches of different lengths (2 to 11 tokens, so attention spans whole and partial key blocks).
+        long[][] sequences = [.. Enumerable.Range(0, rows).Select(row => RandomTokens(2 + (row * 5 % 10), 13 + row).Select(id => id % vocabulary).ToArray())];
         KeyValueCache[] caches = [.. sequences.Select(_ => new KeyValueCache(model.Config))];
         try
         {
@@ -189,7 +191,7 @@ public sealed class KeyValueCacheTests
             {
                 model.forward(tensor(sequences[row][..^1]).unsqueeze(0), [caches[row]], weights);
             }
-            var step = model.forward(tensor(sequences.Select(tokens => tokens[^1]).ToArray()).unsqueeze(1), caches, weights); // (3, 1, vocab)
+            var step = model.forward(tensor(sequences.Select(tokens => tokens[^1]).ToArray()).unsqueeze(1), caches, weights); // (rows, 1, vocab)
             for (int row = 0; row < sequences.Length; row++)
             {
                 TensorAssert.Close(Uncached(model, sequences[row]), step[row, 0], atol: 1e-5, rtol: 0);
