@@ -169,7 +169,7 @@ public sealed class Trainer(
 
             double lr = budget is { } seconds
                 ? LearningRateSchedule.CosineWithWarmup(trainingSeconds, config.MaxLearningRate, config.MinLearningRate, config.WarmupTimeOrDefault.TotalSeconds, seconds)
-                : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupSteps, cycleIters);
+                : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupStepsAcross(world.Size), cycleIters);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;

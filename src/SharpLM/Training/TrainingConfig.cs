@@ -70,9 +70,15 @@ public sealed record TrainingConfig
     /// <summary>The warm-up of a run long enough for it (≥ 1,000 steps of cosine cycle).</summary>
     public const long DefaultWarmupIters = 100;
 
-    /// <summary>Tw as used by the schedule: a run of 50 steps that does not say otherwise warms up over 5.</summary>
+    /// <summary>Tw as used by the schedule of one process: a run of 50 steps that does not say otherwise warms up over 5.</summary>
     [JsonIgnore]
-    public long WarmupSteps => WarmupIters ?? Math.Min(DefaultWarmupIters, CycleIters / 10);
+    public long WarmupSteps => WarmupStepsAcross(1);
+
+    /// <summary>
+    /// Tw of a run on <paramref name="processes"/> data-parallel processes: a token budget gives them fewer steps, and
+    /// the default warm-up is a tenth of those.
+    /// </summary>
+    public long WarmupStepsAcross(int processes) => WarmupIters ?? Math.Min(DefaultWarmupIters, CycleItersAcross(processes) / 10);
 
     /// <summary>Iteration Tc at which the cosine reaches the minimum; null means the last step.</summary>
     public long? CosineCycleIters { get; init; }
@@ -157,7 +163,10 @@ public sealed record TrainingConfig
     public long TokensPerStep => (long)BatchSize * GradAccumSteps * ContextLength;
 
     /// <summary>Checks every value; the exception names the setting and the value.</summary>
-    public void Validate()
+    public void Validate() => Validate(1);
+
+    /// <summary>Checks every value for a run on <paramref name="processes"/> data-parallel processes (the schedule's length depends on it).</summary>
+    public void Validate(int processes)
     {
         static void Require(bool condition, string message)
         {
@@ -175,7 +184,9 @@ public sealed record TrainingConfig
         Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
         Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");
         Require(WarmupSteps >= 0, $"warmup_iters must be ≥ 0, got {WarmupSteps}.");
-        Require(TimeBudget is not null || WarmupSteps <= CycleIters, $"warmup_iters ({WarmupSteps}) must not exceed cosine_cycle_iters ({CycleIters}).");
+        long warmup = WarmupStepsAcross(processes), cycle = CycleItersAcross(processes);
+        Require(TimeBudget is not null || warmup <= cycle,
+            $"warmup_iters ({warmup}) must not exceed cosine_cycle_iters ({cycle}{(processes > 1 && CosineCycleIters is null ? $": the steps of the token budget across {processes} processes" : "")}).");
         Require(TimeBudget is null || TokenBudget is null, "token_budget and time_budget both set the length of the run: give one.");
         Require(TimeBudget is null or { Ticks: > 0 } && WarmupTime is null or { Ticks: >= 0 }, "time_budget and warmup_time must be positive.");
         Require(WarmupTime is null || (TimeBudget is { } budget && WarmupTime <= budget),
@@ -195,8 +206,11 @@ public sealed record TrainingConfig
         vocabularySize, ContextLength, DModel, NumLayers, NumHeads, DFf ?? TransformerConfig.DefaultFeedForwardSize(Ffn, DModel), RopeTheta,
         Norm: Norm, FinalNorm: FinalNorm, Position: Position, Ffn: Ffn, TieEmbeddings: TieEmbeddings);
 
-    /// <summary>Tc as used by the schedule.</summary>
-    public long CycleIters => CosineCycleIters ?? TotalSteps;
+    /// <summary>Tc as used by the schedule of one process.</summary>
+    public long CycleIters => CycleItersAcross(1);
+
+    /// <summary>Tc of a run on <paramref name="processes"/> data-parallel processes.</summary>
+    public long CycleItersAcross(int processes) => CosineCycleIters ?? TotalStepsAcross(processes);
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 

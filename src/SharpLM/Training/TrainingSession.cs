@@ -63,7 +63,7 @@ public sealed class TrainingSession : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         group ??= SingleProcess.Instance;
         bool leader = group.Rank == 0;
-        config.Validate();
+        config.Validate(group.Size);
         var device = Devices.Parse(config.Device);
         var precision = PrecisionChoice.Resolve(config.Precision, device);
         // A resumed run's saved choice keeps the reason it was made for; a flag clears that reason.
@@ -152,7 +152,7 @@ public sealed class TrainingSession : IDisposable
                     $"the data use {data.VocabularySize} token ids but the model's vocabulary has {modelConfig.VocabSize}.");
             }
             // config.json records what the run resolved, so a resume with more --steps keeps this warm-up.
-            config = config with { ContextLength = modelConfig.ContextLength, DFf = modelConfig.DFf, WarmupIters = config.WarmupSteps };
+            config = config with { ContextLength = modelConfig.ContextLength, DFf = modelConfig.DFf, WarmupIters = config.WarmupStepsAcross(group.Size) };
             foreach (var dataset in new[] { data.Train, data.Validation }.OfType<Data.TokenDataset>())
             {
                 if (dataset.Count <= config.ContextLength)

@@ -183,6 +183,37 @@ public sealed class MpiTrainCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")), "the job trained before it checked the data");
     }
 
+    [MpiFact(MpiFlavor.OpenMpi, NeedsSharedData = true)]
+    public void Train_UnderOpenMpiWithATokenBudget_SchedulesOverTheRanksStepsAndRefusesALongerWarmUp()
+    {
+        // 7,680 tokens at 4 × 32 per rank and step: 60 steps for one process, 30 for two, whose default warm-up is 3.
+        string run = Path.Combine(directory, "budget");
+        string[] budget = [.. WithoutStepsAndWarmUp(Training(run, batch: 4, steps: 1, checkpointInterval: 30)), "--token-budget", "7680"];
+        MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli, budget).AssertSuccess("mpirun -np 2 sharplm train --token-budget 7680");
+
+        Assert.Equal(3, TrainingConfig.FromJson(File.ReadAllText(Path.Combine(run, "config.json"))).WarmupIters);
+        var logged = MetricRecord.ReadAll(Path.Combine(run, "metrics.jsonl")).Where(r => r.TrainLoss is not null).ToList();
+        Assert.Equal(30, logged[^1].Step);
+        foreach (var record in logged)
+        {
+            // The step logged as s ran at iteration t = s − 1 of the schedule.
+            Assert.Equal(LearningRateSchedule.CosineWithWarmup(record.Step - 1, 1e-2, 1e-3, 3, 30), record.LearningRate, 12);
+        }
+
+        // A warm-up that one process's 60 steps would allow but the ranks' 30 do not stops the job before it trains.
+        string refused = Path.Combine(directory, "refused");
+        var result = MpiLauncher.Run(MpiFlavor.OpenMpi, 2, directory, Cli,
+            [.. WithoutStepsAndWarmUp(Training(refused, batch: 4, steps: 1, checkpointInterval: 30)), "--token-budget", "7680", "--warmup-iters", "40"]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("warmup_iters (40) must not exceed cosine_cycle_iters (30: the steps of the token budget across 2 processes)", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(refused, "metrics.jsonl")), "the job trained before it checked the schedule");
+    }
+
+    /// <summary><paramref name="arguments"/> without their --steps and --warm-up-iters pairs.</summary>
+    static string[] WithoutStepsAndWarmUp(string[] arguments) =>
+        [.. arguments.Where((_, i) => arguments[i] is not ("--steps" or "--warmup-iters") && (i == 0 || arguments[i - 1] is not ("--steps" or "--warmup-iters")))];
+
     /// <summary>
     /// The ranks of the job <paramref name="launcher"/> started, in the order they started: the SharpLM processes
     /// below it (Open MPI's mpirun starts them itself, MPICH's mpiexec through a hydra_pmi_proxy).

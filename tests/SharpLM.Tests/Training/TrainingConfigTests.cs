@@ -25,6 +25,30 @@ public class TrainingConfigTests
     }
 
     [Fact]
+    public void Schedule_WithATokenBudgetAcrossProcesses_WarmsUpOverATenthOfTheirSteps()
+    {
+        // 2,048,000 tokens at 32 × 256 per process and step: 250 steps alone, ⌈2,048,000 / (4 · 8,192)⌉ = 63 for 4
+        // processes, 16 for 16.
+        var config = new TrainingConfig { TokenBudget = 2_048_000, BatchSize = 32, ContextLength = 256 };
+
+        Assert.Equal((250, 25), (config.CycleItersAcross(1), config.WarmupStepsAcross(1)));
+        Assert.Equal((63, 6), (config.CycleItersAcross(4), config.WarmupStepsAcross(4)));
+        Assert.Equal((16, 1), (config.CycleItersAcross(16), config.WarmupStepsAcross(16)));
+        config.Validate(16);
+    }
+
+    [Fact]
+    public void Validate_AWarmUpLongerThanTheStepsAcrossTheProcesses_IsRefusedNamingThem()
+    {
+        var config = new TrainingConfig { TokenBudget = 2_048_000, BatchSize = 32, ContextLength = 256, WarmupIters = 100 };
+        config.Validate(1);
+
+        var error = Assert.Throws<ArgumentException>(() => config.Validate(4));
+
+        Assert.Equal("warmup_iters (100) must not exceed cosine_cycle_iters (63: the steps of the token budget across 4 processes).", error.Message);
+    }
+
+    [Fact]
     public void Json_CarriesTheArchitectureOptionsInTheirConfigSpelling()
     {
         var config = new TrainingConfig
