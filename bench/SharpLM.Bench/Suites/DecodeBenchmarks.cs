@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using LLama;
-using LLama.Common;
 using LLama.Native;
 using SharpLM.Data;
 using SharpLM.Export;
 using SharpLM.Generation;
 using SharpLM.Model;
+using SharpLM.Tests.Export;
 using SharpLM.Tokenization;
 using static TorchSharp.torch;
 
@@ -139,18 +139,7 @@ public static class DecodeBenchmarks
 
         public LlamaCppGreedy(string path, int contextSize)
         {
-            var parameters = new ModelParams(path)
-            {
-                ContextSize = (uint)contextSize,
-                BatchSize = (uint)contextSize,
-                UBatchSize = (uint)contextSize,
-                GpuLayerCount = 0,
-                Threads = 1,
-                BatchThreads = 1,
-                TypeK = GGMLType.GGML_TYPE_F32,
-                TypeV = GGMLType.GGML_TYPE_F32,
-                FlashAttention = false,
-            };
+            var parameters = LlamaCppParameters.Exact(path, (uint)contextSize, threads: 1);
             weights = LLamaWeights.LoadFromFile(parameters);
             context = weights.CreateContext(parameters);
         }

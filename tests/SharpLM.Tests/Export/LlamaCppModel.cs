@@ -1,6 +1,5 @@
 using System.Text;
 using LLama;
-using LLama.Common;
 using LLama.Native;
 
 namespace SharpLM.Tests.Export;
@@ -20,18 +19,7 @@ public sealed class LlamaCppModel : IDisposable
     public LlamaCppModel(string path, uint contextSize)
     {
         SilenceLog();
-        var parameters = new ModelParams(path)
-        {
-            ContextSize = contextSize,
-            BatchSize = contextSize,
-            UBatchSize = contextSize,
-            GpuLayerCount = 0,
-            Threads = 2,
-            BatchThreads = 2,
-            TypeK = GGMLType.GGML_TYPE_F32,
-            TypeV = GGMLType.GGML_TYPE_F32,
-            FlashAttention = false,
-        };
+        var parameters = LlamaCppParameters.Exact(path, contextSize, threads: 2);
         weights = LLamaWeights.LoadFromFile(parameters);
         context = weights.CreateContext(parameters);
     }
