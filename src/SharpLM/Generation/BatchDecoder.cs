@@ -6,7 +6,8 @@ namespace SharpLM.Generation;
 /// <summary>
 /// Next-token logits for many sequences at once: sequences with the same number of new tokens share one forward
 /// pass (their caches may differ in length), so every one-token decode step is one batch, and so are prompts of
-/// equal length arriving together; a window slid past the context is a prefill of its own length. The caller runs
+/// equal length arriving together; a window slid past the context is a prefill of its own length. Equal prompts are
+/// prefilled once. The caller runs
 /// it under <c>no_grad</c> and the precision's <see cref="Precision.Autocast"/>.
 /// </summary>
 public static class BatchDecoder
@@ -28,8 +29,18 @@ public static class BatchDecoder
         {
             throw new InvalidOperationException("a sequence had no new token to feed; add the sampled token before the next step.");
         }
+        // Sequences that start from the same tokens (n choices of one prompt, or clients sending the same prompt) share
+        // one prefill: the first of them goes through the model, the others copy its cache and its logits.
+        int[] source = [.. Enumerable.Range(0, sequences.Count)];
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            if (sequences[i].Cache.Length == 0 && inputs[i].Length > 1)
+            {
+                source[i] = Enumerable.Range(0, i).FirstOrDefault(j => source[j] == j && sequences[j].Cache.Length == 0 && inputs[j].AsSpan().SequenceEqual(inputs[i]), i);
+            }
+        }
         var rows = new Tensor[sequences.Count];
-        foreach (var group in Enumerable.Range(0, sequences.Count).GroupBy(i => inputs[i].Length))
+        foreach (var group in Enumerable.Range(0, sequences.Count).Where(i => source[i] == i).GroupBy(i => inputs[i].Length))
         {
             int[] members = [.. group];
             int length = group.Key;
@@ -43,6 +54,14 @@ public static class BatchDecoder
             for (int row = 0; row < members.Length; row++)
             {
                 rows[members[row]] = logits.select(0, row); // (vocab)
+            }
+        }
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            if (source[i] != i)
+            {
+                sequences[i].Cache.CopyFrom(sequences[source[i]].Cache);
+                rows[i] = rows[source[i]];
             }
         }
         return stack(rows).to(ScalarType.Float32).MoveToOuterDisposeScope(); // (sequences, vocab)

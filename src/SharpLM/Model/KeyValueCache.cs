@@ -43,14 +43,26 @@ public sealed class KeyValueCache : IDisposable
         }
     }
 
+    /// <summary>Replaces every position with a copy of <paramref name="source"/>'s, e.g. a prefill another sequence shares.</summary>
+    /// <exception cref="ArgumentException">The caches are of different shapes.</exception>
+    public void CopyFrom(KeyValueCache source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Capacity != Capacity || source.layers.Length != layers.Length)
+        {
+            throw new ArgumentException($"a cache of {source.layers.Length} layers × {source.Capacity} positions cannot fill one of {layers.Length} × {Capacity}.", nameof(source));
+        }
+        for (int i = 0; i < layers.Length; i++)
+        {
+            source.layers[i].CopyTo(layers[i]);
+        }
+    }
+
     /// <summary>An independent copy, e.g. for several samples continuing one prefilled prompt.</summary>
     public KeyValueCache Clone()
     {
         var copy = new KeyValueCache(Capacity, layers.Length);
-        for (int i = 0; i < layers.Length; i++)
-        {
-            layers[i].CopyTo(copy.layers[i]);
-        }
+        copy.CopyFrom(this);
         return copy;
     }
 

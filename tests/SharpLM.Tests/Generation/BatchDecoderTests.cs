@@ -60,4 +60,46 @@ public sealed class BatchDecoderTests
         TensorAssert.Close(SlidingWindow(model, [4, 5, 6, 7]), logits[0], atol: 1e-5, rtol: 0);
         TensorAssert.Close(SlidingWindow(model, [4, 5, 6, 8]), logits[1], atol: 1e-5, rtol: 0);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the C# cached pass, which writes the caches' storage by address
+    public void EqualPrompts_SharingOnePrefill_EachContinueAsAlone(bool fused)
+    {
+        using var model = RandomModel();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        using var weights = fused ? new DecodingWeights(model) : null;
+        int[][] prompts = [[4, 5, 6], [1, 2, 3], [4, 5, 6], [4, 5, 6]];
+        var sequences = prompts.Select(prompt => new DecodingSequence(model.Config, prompt)).ToArray();
+        try
+        {
+            var prefill = BatchDecoder.NextLogits(model, sequences, weights); // (4, vocab)
+            for (int row = 0; row < sequences.Length; row++)
+            {
+                TensorAssert.Close(SlidingWindow(model, prompts[row]), prefill[row], atol: 1e-5, rtol: 0);
+                Assert.Equal(3, sequences[row].Cache.Length);
+            }
+            // Different next tokens: a shared cache, rather than a copy, would show here.
+            for (int step = 0; step < 5; step++)
+            {
+                for (int row = 0; row < sequences.Length; row++)
+                {
+                    sequences[row].Add((7 * row + step) % model.Config.VocabSize);
+                }
+                var logits = BatchDecoder.NextLogits(model, sequences, weights);
+                for (int row = 0; row < sequences.Length; row++)
+                {
+                    TensorAssert.Close(SlidingWindow(model, sequences[row].Tokens), logits[row], atol: 1e-5, rtol: 0);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var sequence in sequences)
+            {
+                sequence.Dispose();
+            }
+        }
+    }
 }
