@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.Bench;
@@ -17,10 +18,11 @@ public static class TinyStoriesParameters
     public static List<Parameter> Create(ulong seed, Device device)
     {
         using var generator = new Generator(seed, device);
+        using var scale = 0.02.ToScalar(); // held: see SharpLM.Numerics.Scalars
         var parameters = new List<Parameter>();
         foreach (var (_, shape) in Shapes)
         {
-            var parameter = new Parameter(randn(shape, generator: generator, device: device).mul_(0.02));
+            var parameter = new Parameter(randn(shape, generator: generator, device: device).mul_(scale));
             using var gradient = randn(shape, generator: generator, device: device);
             parameter.grad = gradient;
             parameters.Add(parameter);

@@ -1,5 +1,6 @@
 using SharpLM.Training;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpLM.Bench.Suites;
@@ -76,7 +77,8 @@ public static class OptimizerBenchmarks
     static double MaxDifference(List<Parameter> actual, List<Parameter> expected, double minimumGradient = 0)
     {
         using var scope = NewDisposeScope();
+        using var threshold = minimumGradient.ToScalar(); // held: see SharpLM.Numerics.Scalars
         return actual.Zip(expected).Max(pair =>
-            ((pair.First - pair.Second).abs() * (pair.First.grad!.abs() >= minimumGradient)).max().item<float>());
+            ((pair.First - pair.Second).abs() * pair.First.grad!.abs().ge(threshold)).max().item<float>());
     }
 }
