@@ -27,6 +27,7 @@ public sealed class CompletionScheduler : IDisposable
     readonly Thread thread;
     bool stopping;
 
+    /// <summary>Starts the decoding thread; from here the process keeps freed native memory (<see cref="Memory.NativeHeap"/>).</summary>
     /// <param name="precision">fp32 or bf16 (resolved), the forward passes' precision.</param>
     /// <param name="maxBatch">Most completions decoded in one step.</param>
     public CompletionScheduler(TransformerLM model, PrecisionSetting precision, int maxBatch)
