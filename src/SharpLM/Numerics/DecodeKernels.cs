@@ -58,11 +58,12 @@ internal static unsafe class DecodeKernels
     /// <summary>
     /// scores[j] ← q·keys[j] for the (count, width) rows of <paramref name="keys"/>; returns the largest. Keys in
     /// blocks of eight: eight independent FMA chains whose sums one transpose-and-add turns into a vector of eight
-    /// scores, so no key pays a horizontal sum of its own; the rows <see cref="AheadRows"/> keys ahead are prefetched,
-    /// since a long context's keys come from memory (sixteen decoding rows read ~50 MB of keys and values a step).
+    /// scores, so no key pays a horizontal sum of its own. A long context's keys and values come from memory (sixteen
+    /// decoding rows read ~50 MB of them a step), so the keys and the <paramref name="values"/> <see cref="AheadRows"/>
+    /// rows ahead are prefetched here, and <see cref="WeightedSum"/> then finds the values in cache.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float Scores(float* query, float* keys, float* scores, int count, int width)
+    internal static float Scores(float* query, float* keys, float* values, float* scores, int count, int width)
     {
         int j = 0;
         var largest = Vector256.Create(float.NegativeInfinity);
@@ -74,6 +75,7 @@ internal static unsafe class DecodeKernels
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 Vector256<float> a4 = default, a5 = default, a6 = default, a7 = default;
                 PrefetchLines(k0 + AheadRows * (long)width, 8 * width);
+                PrefetchLines(values + (j + AheadRows) * (long)width, 8 * width);
                 for (int i = 0; i < width; i += 8)
                 {
                     var q = Vector256.Load(query + i);
@@ -109,8 +111,8 @@ internal static unsafe class DecodeKernels
 
     /// <summary>
     /// output ← scale·Σⱼ weights[j]·rows[j] over (count, width) rows: the attention-weighted values. Columns in blocks
-    /// of 32, two rows at a time into two sets of four accumulators (eight FMA chains hide the FMA's latency), the rows
-    /// <see cref="AheadRows"/> ahead prefetched; then blocks of 8, then one by one.
+    /// of 32, two rows at a time into two sets of four accumulators (eight FMA chains hide the FMA's latency); then
+    /// blocks of 8, then one by one. The rows were prefetched by <see cref="Scores"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WeightedSum(float* weights, float* rows, int count, int width, float scale, float* output)
@@ -128,8 +130,6 @@ internal static unsafe class DecodeKernels
                 var v = Vector256.Create(weights[j + 1]);
                 float* first = rows + (long)j * width + c;
                 float* second = first + width;
-                PrefetchLines(first + AheadRows * (long)width, 32);
-                PrefetchLines(second + AheadRows * (long)width, 32);
                 a0 = Vector256.FusedMultiplyAdd(u, Vector256.Load(first), a0);
                 a1 = Vector256.FusedMultiplyAdd(u, Vector256.Load(first + 8), a1);
                 a2 = Vector256.FusedMultiplyAdd(u, Vector256.Load(first + 16), a2);
@@ -174,11 +174,11 @@ internal static unsafe class DecodeKernels
     }
 
     /// <summary>How many cached rows ahead <see cref="Scores"/> and <see cref="WeightedSum"/> prefetch.</summary>
-    const int AheadRows = 16;
+    internal const int AheadRows = 16;
 
     /// <summary>Asks for every 64-byte line of <paramref name="floats"/> floats from <paramref name="start"/>; a prefetch never faults.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void PrefetchLines(float* start, int floats)
+    internal static void PrefetchLines(float* start, int floats)
     {
         if (Sse.IsSupported)
         {
