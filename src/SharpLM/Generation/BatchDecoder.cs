@@ -7,8 +7,7 @@ namespace SharpLM.Generation;
 /// Next-token logits for many sequences at once: sequences with the same number of new tokens share one forward
 /// pass (their caches may differ in length), so every one-token decode step is one batch, and so are prompts of
 /// equal length arriving together; a window slid past the context is a prefill of its own length. Equal prompts are
-/// prefilled once. The caller runs
-/// it under <c>no_grad</c> and the precision's <see cref="Precision.Autocast"/>.
+/// prefilled once. The caller runs it under <c>no_grad</c> and the precision's <see cref="Precision.Autocast"/>.
 /// </summary>
 public static class BatchDecoder
 {

@@ -63,7 +63,6 @@ public sealed class Trainer(
         // A time budget replaces the step count: the loop ends when the clock says so.
         double? budget = config.TimeBudget?.TotalSeconds;
         long totalSteps = budget is null ? config.TotalStepsAcross(world.Size) : long.MaxValue;
-        long cycleIters = config.CosineCycleIters ?? totalSteps;
         var precision = PrecisionChoice.Resolve(config.Precision, device).Precision;
         var trainingStep = new TrainingStep(model, optimizer, precision, config.GradientClip, config.GradAccumSteps, world.GradientReduction);
         bool leader = world.Rank == 0;
@@ -169,7 +168,7 @@ public sealed class Trainer(
 
             double lr = budget is { } seconds
                 ? LearningRateSchedule.CosineWithWarmup(trainingSeconds, config.MaxLearningRate, config.MinLearningRate, config.WarmupTimeOrDefault.TotalSeconds, seconds)
-                : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupStepsAcross(world.Size), cycleIters);
+                : LearningRateSchedule.CosineWithWarmup(step, config.MaxLearningRate, config.MinLearningRate, config.WarmupStepsAcross(world.Size), config.CycleItersAcross(world.Size));
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = lr;

@@ -70,13 +70,9 @@ public sealed record TrainingConfig
     /// <summary>The warm-up of a run long enough for it (≥ 1,000 steps of cosine cycle).</summary>
     public const long DefaultWarmupIters = 100;
 
-    /// <summary>Tw as used by the schedule of one process: a run of 50 steps that does not say otherwise warms up over 5.</summary>
-    [JsonIgnore]
-    public long WarmupSteps => WarmupStepsAcross(1);
-
     /// <summary>
-    /// Tw of a run on <paramref name="processes"/> data-parallel processes: a token budget gives them fewer steps, and
-    /// the default warm-up is a tenth of those.
+    /// Tw as used by the schedule of a run on <paramref name="processes"/> data-parallel processes: a run of 50 steps
+    /// that does not say otherwise warms up over 5, and a token budget gives several processes fewer steps.
     /// </summary>
     public long WarmupStepsAcross(int processes) => WarmupIters ?? Math.Min(DefaultWarmupIters, CycleItersAcross(processes) / 10);
 
@@ -183,8 +179,8 @@ public sealed record TrainingConfig
         Require(TokenBudget is null ? Steps >= 1 : TokenBudget >= 1, TokenBudget is null ? $"steps must be ≥ 1, got {Steps}." : $"token_budget must be ≥ 1, got {TokenBudget}.");
         Require(MaxLearningRate >= 0, $"max_learning_rate must be ≥ 0, got {MaxLearningRate}.");
         Require(MinLearningRate >= 0 && MinLearningRate <= MaxLearningRate, $"min_learning_rate must be in [0, max_learning_rate = {MaxLearningRate}], got {MinLearningRate}.");
-        Require(WarmupSteps >= 0, $"warmup_iters must be ≥ 0, got {WarmupSteps}.");
         long warmup = WarmupStepsAcross(processes), cycle = CycleItersAcross(processes);
+        Require(warmup >= 0, $"warmup_iters must be ≥ 0, got {warmup}.");
         Require(TimeBudget is not null || warmup <= cycle,
             $"warmup_iters ({warmup}) must not exceed cosine_cycle_iters ({cycle}{(processes > 1 && CosineCycleIters is null ? $": the steps of the token budget across {processes} processes" : "")}).");
         Require(TimeBudget is null || TokenBudget is null, "token_budget and time_budget both set the length of the run: give one.");
