@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace SharpLM.Bench.Suites;
 
 /// <summary>
-/// Data-parallel training on MPI (README "Scale out"), on every MPI library installed: the in-place all-reduce of
+/// Data-parallel training on MPI (docs/distributed.md), on every MPI library installed: the in-place all-reduce of
 /// the TinyStories model's gradients as training does it (one flat buffer, a few large calls) and one call per tensor; and weak scaling of the
 /// training step: tokens/s of 1 process × 1 thread beside 2 ranks × 1 thread, each rank bound to a core and stepping its own
 /// batch, with the time spent waiting for the slower rank, the reduction's share of the step and its page faults.

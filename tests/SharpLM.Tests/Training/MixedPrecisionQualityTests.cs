@@ -5,7 +5,7 @@ namespace SharpLM.Tests.Training;
 
 /// <summary>
 /// bf16 mixed precision must train as well as float32: the same seed and config on the TinyStories sample end at
-/// nearly the same validation loss. README's 1,000-step figures come from the full-size version of this run.
+/// nearly the same validation loss. The 1,000-step figures in docs/training.md come from the full-size version of this run.
 /// </summary>
 [Collection(ProcessMemoryCollection.Name)]
 public sealed class MixedPrecisionQualityTests : IDisposable
